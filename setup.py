@@ -30,5 +30,7 @@ setuptools.setup(
     extras_require={'dev': dev_requirements},
     python_requires='>=' + cfg['min_python'],
     entry_points={'console_scripts': console_scripts, 'nbdev': [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},
+    classifiers=['Programming Language :: Python :: 3', 'License :: OSI Approved :: Apache Software License',
+                 'Topic :: Scientific/Engineering :: Artificial Intelligence'],
     zip_safe=False,
 )
