@@ -201,7 +201,7 @@ def split_by_pair(pairs: list[tuple[int, int]], cfg: MovieWorldConfig, rng: np.r
 # %% ../nbs/02_movieworld.ipynb #c029
 def make_world(cfg: MovieWorldConfig, rng: np.random.Generator) -> dict:
     "Movies, people, KG, reviews and the lookup tables dialogs are drawn from."
-    actors = unique_names(rng, FIRST, LAST, cfg.n_actors + cfg.n_directors, '{} {}')
+    actors = [n.title() for n in unique_names(rng, FIRST, LAST, cfg.n_actors + cfg.n_directors, '{} {}')]
     actors, directors = actors[:cfg.n_actors], actors[cfg.n_actors:]
     movies = draw_movies(cfg, rng)
     kg = build_kg(movies, actors, directors)
