@@ -20,8 +20,8 @@ from .core import DataError
 __all__ = ['ROLES', 'TOKEN_RE', 'SPECIALS', 'PAD', 'UNK', 'BOS', 'EOS', 'ITEM', 'STOPWORDS', 'Turn', 'Dialog', 'KnowledgeGraph',
            'CRSDataset', 'tokenize', 'item_mention', 'label_tokens', 'render', 'Vocab', 'EntityLinker',
            'EncodingConfig', 'Example', 'ContextTracker', 'dialog_examples', 'ReviewBank', 'pad', 'pad_reviews',
-           'collate', 'batches', 'build_vocab', 'EncodedDataset', 'encode_dataset', 'split_stats', 'kg_stats',
-           'dataset_stats', 'plot_overview']
+           'collate', 'batches', 'build_vocab', 'EncodedDataset', 'encode_dataset', 'show_dialog', 'split_stats',
+           'kg_stats', 'dataset_stats', 'plot_overview']
 
 # %% ../nbs/01_data.ipynb #c005
 ROLES = ('seeker', 'recommender')
@@ -302,6 +302,18 @@ def encode_dataset(ds: CRSDataset, cfg: EncodingConfig = EncodingConfig(), min_f
     return EncodedDataset(ds, vocab, ReviewBank(ds.reviews, vocab, cfg), examples)
 
 # %% ../nbs/01_data.ipynb #c048
+def show_dialog(dialog: Dialog, kg: KnowledgeGraph, max_turns: int | None = None) -> str:
+    "A readable rendering of `dialog`: role, text with movie labels, movies and linked entities."
+    name = lambda e: kg.entity_labels[e]
+    lines = [f"dialog {dialog.id}"]
+    for t in dialog.turns[:max_turns]:
+        text = re.sub(r'@(\d+)', lambda m: f"[{name(int(m.group(1)))}]" if int(m.group(1)) < kg.n_entities else m.group(0), t.text)
+        lines.append(f"{t.role:>11}: {text}")
+        if t.movies: lines.append(f"{'':13}movies: {', '.join(map(name, t.movies))}")
+        if t.entities: lines.append(f"{'':13}entities: {', '.join(map(name, t.entities))}")
+    return '\n'.join(lines)
+
+# %% ../nbs/01_data.ipynb #c051
 def split_stats(dialogs: list[Dialog]) -> dict:
     "Counts for one split of dialogs."
     turns = [t for d in dialogs for t in d.turns]
@@ -316,7 +328,7 @@ def split_stats(dialogs: list[Dialog]) -> dict:
             'turns with entities': round(np.mean([bool(t.entities) for t in turns]), 3) if turns else 0.0,
             'entities per turn': round(np.mean([len(t.entities) for t in turns]), 2) if turns else 0.0}
 
-# %% ../nbs/01_data.ipynb #c049
+# %% ../nbs/01_data.ipynb #c052
 def kg_stats(kg: KnowledgeGraph, reviews: dict[int, list[str]]) -> dict:
     "Size and degree of the KG, and review coverage of its items."
     degree = torch.bincount(kg.edge_index.flatten(), minlength=kg.n_entities)
@@ -330,7 +342,7 @@ def dataset_stats(ds: CRSDataset) -> dict:
     "Statistics of every split, the KG and the reviews."
     return {'splits': {s: split_stats(d) for s, d in ds.splits.items()}, 'kg': kg_stats(ds.kg, ds.reviews)}
 
-# %% ../nbs/01_data.ipynb #c052
+# %% ../nbs/01_data.ipynb #c055
 def plot_overview(ds: CRSDataset, split: str = 'train'):
     "A 2x2 seaborn figure: turns per dialog, KG degree, context entities per example, review sentences."
     import matplotlib.pyplot as plt, seaborn as sns

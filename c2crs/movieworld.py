@@ -4,20 +4,20 @@
 
 # %% ../nbs/02_movieworld.ipynb #c002
 from __future__ import annotations
-import math, re
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from .data import CRSDataset, Dialog, EntityLinker, KnowledgeGraph, Turn, item_mention, tokenize
+from .data import CRSDataset, Dialog, EntityLinker, KnowledgeGraph, Turn, item_mention, show_dialog, tokenize
 
 # %% auto #0
 __all__ = ['GENRES', 'DECADES', 'MOODS', 'FIRST', 'LAST', 'ADJECTIVES', 'NOUNS', 'RELATIONS', 'REVIEW_TEMPLATES', 'SEEKER',
            'RECOMMENDER', 'MovieWorldConfig', 'unique_names', 'draw_movies', 'build_kg', 'pick', 'write_review',
            'draw_taste', 'say', 'draw_dialog', 'annotate', 'split_by_pair', 'make_world', 'generate_movieworld',
-           'show_dialog', 'naive_bayes_scores', 'kg_path_scores', 'review_overlap_scores', 'recall_at', 'standardise',
+           'naive_bayes_scores', 'kg_path_scores', 'review_overlap_scores', 'recall_at', 'standardise',
            'view_signal_probe']
 
 # %% ../nbs/02_movieworld.ipynb #c005
@@ -224,18 +224,7 @@ def generate_movieworld(cfg: MovieWorldConfig = MovieWorldConfig()) -> CRSDatase
     splits = {s: [d for (d, _), n in zip(drawn, names) if n == s] for s in ('train', 'dev', 'test')}
     return CRSDataset('MovieWorld', splits, world['kg'], world['reviews'])
 
-# %% ../nbs/02_movieworld.ipynb #c032
-def show_dialog(d: Dialog, kg: KnowledgeGraph) -> str:
-    "A dialog as readable text: `@<id>` replaced by titles, with mentioned items and linked entities."
-    lines = [f'dialog {d.id}']
-    for t in d.turns:
-        text = re.sub(r'@(\d+)', lambda m: kg.entity_labels[int(m.group(1))], t.text)
-        lines.append(f'{t.role:>11}: {text}')
-        if t.movies or t.entities:
-            lines.append(' ' * 13 + f'movies: {[kg.entity_labels[m] for m in t.movies]}  entities: {[kg.entity_labels[e] for e in t.entities]}')
-    return '\n'.join(lines)
-
-# %% ../nbs/02_movieworld.ipynb #c039
+# %% ../nbs/02_movieworld.ipynb #c038
 def naive_bayes_scores(train: list, test: list, n_words: int, n_items: int, item_index: dict, alpha: float = 0.5) -> np.ndarray:
     "Log-probability of each item given the bag of context words (multinomial naive Bayes)."
     counts = np.full((n_items, n_words), alpha)
@@ -255,7 +244,7 @@ def kg_path_scores(kg: KnowledgeGraph, test: list) -> np.ndarray:
     for i, e in enumerate(test): ctx[i, e.context_entities] = 1
     return (ctx @ reach[:, kg.item_ids]).numpy()
 
-# %% ../nbs/02_movieworld.ipynb #c040
+# %% ../nbs/02_movieworld.ipynb #c039
 def review_overlap_scores(reviews: dict, vocab, kg: KnowledgeGraph, test: list) -> np.ndarray:
     "IDF-weighted count of context words that occur in each item's reviews."
     docs = [set(vocab.encode([w for s in reviews.get(int(e), []) for w in tokenize(s)])) for e in kg.item_ids]
@@ -268,7 +257,7 @@ def recall_at(scores: np.ndarray, targets: np.ndarray, k: int) -> float:
     top = np.argsort(-scores, axis=1)[:, :k]
     return float((top == targets[:, None]).any(1).mean())
 
-# %% ../nbs/02_movieworld.ipynb #c041
+# %% ../nbs/02_movieworld.ipynb #c040
 def standardise(x: np.ndarray) -> np.ndarray:
     "Zero mean, unit variance per row (rows of constant scores become zeros)."
     return (x - x.mean(1, keepdims=True)) / np.maximum(x.std(1, keepdims=True), 1e-9)
