@@ -15,11 +15,14 @@ import torch
 __all__ = ['set_seed', 'get_device', 'project_root', 'shared_data_dir', 'DataError', 'SkipLog', 'atomic_write_bytes', 'save_json']
 
 # %% ../nbs/00_core.ipynb #c005
-def set_seed(seed: int) -> None:
-    "Seed Python, NumPy and torch (all devices) with `seed`."
+def set_seed(seed: int, deterministic: bool = True) -> None:
+    "Seed Python, NumPy and torch (all devices) with `seed`; by default also ask torch for deterministic kernels."
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+    if deterministic:
+        os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')   # needed by deterministic cuBLAS
+        torch.use_deterministic_algorithms(True, warn_only=True)
 
 # %% ../nbs/00_core.ipynb #c008
 def get_device(prefer: str | None = None) -> torch.device:

@@ -220,7 +220,7 @@ def dialog_examples(dialog: Dialog, vocab: Vocab, kg: KnowledgeGraph, cfg: Encod
     tracker, out = ContextTracker(vocab, kg, cfg), []
     for i, turn in enumerate(dialog.turns):
         tokens, entities, items = tracker.context()
-        if turn.role == 'recommender' and i > 0:
+        if turn.role == 'recommender':
             response = vocab.encode(render(tokenize(turn.text), kg, 'placeholder'))[:cfg.max_response_tokens]
             targets = list(dict.fromkeys(turn.movies)) if task == 'recommend' else [-1]
             out += [Example(dialog.id, i, tokens, entities, items, response, t, t not in items) for t in targets]

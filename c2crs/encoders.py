@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn, Tensor
 from torch_geometric.nn import MessagePassing
+from torch_geometric.utils import k_hop_subgraph
 from torch_geometric.nn.inits import glorot
 
 from .data import PAD, KnowledgeGraph
@@ -110,9 +111,9 @@ def with_inverse_and_self_loops(edge_index: Tensor, edge_type: Tensor, n_nodes: 
     et = torch.cat([edge_type, edge_type + n_relations, torch.full((n_nodes,), 2 * n_relations)])
     return ei, et
 
-# %% ../nbs/04_encoders.ipynb #c034
+# %% ../nbs/04_encoders.ipynb #c035
 class KGEncoder(nn.Module):
-    "Entity embeddings -> R-GCN over the whole KG (Eq. 3) -> pooled states of a dialog's entities ($e_G$)."
+    "Entity embeddings -> R-GCN (Eq. 3) -> pooled states of a dialog's entities ($e_G$)."
     def __init__(self, kg: KnowledgeGraph, cfg: EncoderConfig):
         super().__init__()
         ei, et = with_inverse_and_self_loops(kg.edge_index, kg.edge_type, kg.n_entities, kg.n_relations)
@@ -121,18 +122,25 @@ class KGEncoder(nn.Module):
         self.convs = nn.ModuleList(BasisRGCNConv(cfg.kg_dim, cfg.kg_dim, 2 * kg.n_relations + 1, cfg.n_bases)
                                    for _ in range(cfg.kg_layers))
         self.pool = SelfAttentivePool(cfg.kg_dim)
-    def entity_states(self) -> Tensor:
-        "States of all entities after the R-GCN, shape (n_entities, kg_dim)."
-        x = self.embed.weight
-        for i, conv in enumerate(self.convs):
-            x = conv(x if i == 0 else torch.relu(x), self.edge_index, self.edge_type)
+    def rgcn(self, x: Tensor, edge_index: Tensor, edge_type: Tensor) -> Tensor:
+        "The R-GCN layers (ReLU between them) on node features `x`."
+        for i, conv in enumerate(self.convs): x = conv(x if i == 0 else torch.relu(x), edge_index, edge_type)
         return x
+    def entity_states(self, nodes: Tensor | None = None) -> Tensor:
+        "States of all entities (n_entities, dim), or of `nodes` only, computed on their upstream sub-graph."
+        if nodes is None: return self.rgcn(self.embed.weight, self.edge_index, self.edge_type)
+        subset, ei, where, kept = k_hop_subgraph(nodes, len(self.convs), self.edge_index, relabel_nodes=True,
+                                                 num_nodes=self.embed.num_embeddings)
+        return self.rgcn(self.embed(subset), ei, self.edge_type[kept])[where]
     def forward(self, entities: Tensor, mask: Tensor, states: Tensor | None = None) -> tuple[Tensor, Tensor]:
         # entities, mask: (batch, n_entities) -> pooled (batch, dim), entity units (batch, n_entities, dim)
-        units = (self.entity_states() if states is None else states)[entities]
+        if states is None:
+            nodes, index = torch.unique(entities, return_inverse=True)
+            units = self.entity_states(nodes)[index]
+        else: units = states[entities]
         return self.pool(units, mask)[0], units
 
-# %% ../nbs/04_encoders.ipynb #c037
+# %% ../nbs/04_encoders.ipynb #c040
 class ReviewEncoder(nn.Module):
     "Sentence encoder (Transformer + pooling) then sentence-level pooling: sentences $E$ and $e_R$."
     def __init__(self, vocab_size: int, cfg: EncoderConfig):
@@ -148,7 +156,7 @@ class ReviewEncoder(nn.Module):
         sentences, mask = vecs.view(b, s, -1), (reviews != PAD).any(-1)
         return self.pool(sentences, mask)[0], sentences, mask
 
-# %% ../nbs/04_encoders.ipynb #c041
+# %% ../nbs/04_encoders.ipynb #c044
 @dataclass
 class ViewOutput:
     "What a view gives the losses: `pooled` (batch, dim), fine `units` (batch, n, dim) and their `mask` (batch, n)."
@@ -165,7 +173,7 @@ class View(nn.Module):
     dim: int = 0
     def forward(self, batch: dict[str, Tensor]) -> ViewOutput: raise NotImplementedError
 
-# %% ../nbs/04_encoders.ipynb #c043
+# %% ../nbs/04_encoders.ipynb #c046
 class ConversationView(View):
     "The conversation history: token states as units, $e_C$ as the pooled vector."
     name, fields = 'conversation', ('context_tokens',)
@@ -197,7 +205,7 @@ class ReviewView(View):
         pooled, sentences, mask = self.encoder(batch['review_tokens'])
         return ViewOutput(pooled, sentences, mask)
 
-# %% ../nbs/04_encoders.ipynb #c045
+# %% ../nbs/04_encoders.ipynb #c048
 def projection_head(dim: int, proj_dim: int) -> nn.Sequential:
     "SimCLR-style head: Linear -> ReLU -> Linear into the shared contrastive space."
     return nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Linear(dim, proj_dim))
@@ -216,17 +224,17 @@ class ViewSet(nn.Module):
         "Map vectors `x` of view `name` (pooled or units, (..., dim)) into the shared space."
         return self.heads[name](x)
 
-# %% ../nbs/04_encoders.ipynb #c046
+# %% ../nbs/04_encoders.ipynb #c049
 def default_views(vocab_size: int, kg: KnowledgeGraph, cfg: EncoderConfig = EncoderConfig()) -> ViewSet:
     "The paper's three views: conversation, knowledge graph, reviews."
     return ViewSet([ConversationView(vocab_size, cfg), KGView(kg, cfg), ReviewView(vocab_size, cfg)], cfg.proj_dim)
 
-# %% ../nbs/04_encoders.ipynb #c050
+# %% ../nbs/04_encoders.ipynb #c053
 def params_without_grad(module: nn.Module) -> list[str]:
     "Names of trainable parameters whose `.grad` is missing or all zero."
     return [n for n, p in module.named_parameters() if p.requires_grad and (p.grad is None or not p.grad.abs().sum())]
 
-# %% ../nbs/04_encoders.ipynb #c053
+# %% ../nbs/04_encoders.ipynb #c056
 class EntityBagView(View):
     "A toy view: the mean of the context entities' own embeddings (no graph), units = those embeddings."
     name, fields = 'entity_bag', ('context_entities', 'context_entities_mask')
