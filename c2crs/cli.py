@@ -11,11 +11,14 @@ from pathlib import Path
 from fastcore.script import call_parse
 
 from .core import save_json, set_seed, shared_data_dir
-from .data import dataset_stats, plot_overview
+from .data import dataset_stats, encode_dataset, plot_overview
 from .movieworld import MovieWorldConfig, generate_movieworld, view_signal_probe
+from .encoders import EncoderConfig
+from .pretrain import PretrainConfig, pretrain
+from .viz import plot_cosine_hists, plot_stage_umaps
 
 # %% auto #0
-__all__ = ['DATASETS', 'load_dataset', 'format_table', 'run_pipeline', 'c2crs_run']
+__all__ = ['DATASETS', 'load_dataset', 'format_table', 'describe_data', 'pretrain_views', 'run_pipeline', 'c2crs_run']
 
 # %% ../nbs/12_cli.ipynb #c005
 DATASETS = ('movieworld', 'redial-small')
@@ -38,32 +41,55 @@ def format_table(rows: dict[str, dict]) -> str:
     return '\n'.join('  '.join(c.rjust(w) for c, w in zip(row, widths)) for row in cells)
 
 # %% ../nbs/12_cli.ipynb #c011
-def run_pipeline(dataset: str = 'movieworld', out: str | Path = 'runs/movieworld', seed: int = 0,
-                 n_dialogs: int = MovieWorldConfig.n_dialogs) -> dict:
-    "Build the dataset, write stats, figures and metrics into the run folder `out`; return the metrics."
-    import matplotlib; matplotlib.use('Agg')
-    out, start = Path(out), time.perf_counter()
-    set_seed(seed)
-    save_json({'dataset': dataset, 'seed': seed, 'n_dialogs': n_dialogs}, out / 'config.json')
-    ds = load_dataset(dataset, seed, n_dialogs)
+def describe_data(ds, out: Path) -> dict:
+    "Print and save the dataset's statistics and overview figure; return the statistics."
     stats = dataset_stats(ds); save_json(stats, out / 'stats.json')
     print(f'{ds.name}: dialogs', format_table(stats['splits']), 'knowledge graph and reviews',
           format_table({ds.name: stats['kg']}), sep='\n')
     plot_overview(ds).savefig(out / 'data_overview.png', dpi=110)
-    metrics = {'dataset': ds.name}
+    return stats
+
+def pretrain_views(ds, out: Path, cfg: PretrainConfig, umap: bool = True) -> dict:
+    "Pre-train (coarse, fine), write checkpoints and alignment figures; return metrics and timings."
+    import matplotlib.pyplot as plt
+    views, report = pretrain(encode_dataset(ds), EncoderConfig(), cfg, out_dir=out / 'checkpoints')
+    table = {m: {s: report['metrics'][s][m] for s in report['metrics']} for m in report['metrics']['random']}
+    print('alignment of the views on held-out dialogs, by stage', format_table(table), sep='\n')
+    plot_cosine_hists(report).savefig(out / 'alignment_cosines.png', dpi=110)
+    if umap: plot_stage_umaps(report, title=f'{ds.name}: views of held-out dialogs').savefig(out / 'alignment_umap.png', dpi=110)
+    plt.close('all')
+    return {'alignment': report['metrics'], 'history': report['history'], 'seconds': report['seconds']}
+
+# %% ../nbs/12_cli.ipynb #c012
+def run_pipeline(dataset: str = 'movieworld', out: str | Path = 'runs/movieworld', seed: int = 0,
+                 n_dialogs: int = MovieWorldConfig.n_dialogs, pretrain_cfg: PretrainConfig | None = None,
+                 umap: bool = True) -> dict:
+    "Build the dataset and run every stage into the run folder `out`; return (and save) the metrics."
+    import matplotlib; matplotlib.use('Agg')
+    out, start = Path(out), time.perf_counter()
+    cfg = pretrain_cfg or PretrainConfig(seed=seed)
+    set_seed(seed)
+    save_json({'dataset': dataset, 'seed': seed, 'n_dialogs': n_dialogs, 'pretrain': asdict(cfg)}, out / 'config.json')
+    ds = load_dataset(dataset, seed, n_dialogs)
+    metrics = {'dataset': ds.name, 'stats': describe_data(ds, out)}
     if dataset == 'movieworld':
         metrics['view_signal_probe'] = probe = view_signal_probe(ds)
         print('view-signal probe (test split, simple scorers)', format_table(probe), sep='\n')
-    metrics['wall_seconds'] = round(time.perf_counter() - start, 2)
+    metrics['pretrain'] = pretrain_views(ds, out, cfg, umap)
+    metrics['wall_seconds'] = round(time.perf_counter() - start, 1)
     save_json(metrics, out / 'metrics.json')
-    print(f'run folder: {out.resolve()}')
+    print(f'run folder: {out.resolve()} ({metrics["wall_seconds"]} s)')
     return metrics
 
-# %% ../nbs/12_cli.ipynb #c014
+# %% ../nbs/12_cli.ipynb #c015
 @call_parse
 def c2crs_run(dataset: str = 'movieworld',  # 'movieworld' (embedded, synthetic) or 'redial-small' (../shared/data)
               out: str = None,              # run folder (default: runs/<dataset>)
               seed: int = 0,                # fixes data, initialisation and batch order
-              n_dialogs: int = MovieWorldConfig.n_dialogs):  # MovieWorld size
-    "Run the c2crs pipeline on a dataset and write config, stats, figures and metrics into a run folder."
-    run_pipeline(dataset, out or f'runs/{dataset}', seed, n_dialogs)
+              n_dialogs: int = MovieWorldConfig.n_dialogs,  # MovieWorld size
+              coarse_epochs: int = PretrainConfig.coarse_epochs,  # pre-training epochs of the coarse stage
+              fine_epochs: int = PretrainConfig.fine_epochs,      # then of the fine stage
+              no_umap: bool = False):       # skip the UMAP figure (saves numba's ~30 s compile)
+    "Run the c2crs pipeline on a dataset and write config, stats, checkpoints, figures and metrics into a run folder."
+    cfg = PretrainConfig(coarse_epochs=coarse_epochs, fine_epochs=fine_epochs, seed=seed)
+    run_pipeline(dataset, out or f'runs/{dataset}', seed, n_dialogs, cfg, umap=not no_umap)

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from .core import atomic_write_bytes, get_device, set_seed
+from .core import DataError, atomic_write_bytes, get_device, set_seed
 from .data import EncodedDataset, Example, batches
 from .encoders import EncoderConfig, ViewSet, default_views
 from .contrastive import (FINE_VIEWS, TripleBuilder, alignment, coarse_inputs, cross_view_recall,
@@ -26,8 +26,8 @@ __all__ = ['PretrainConfig', 'to_device', 'triples_to', 'train_stage', 'heldout_
 @dataclass
 class PretrainConfig:
     "Pre-training settings (paper: Adam, lr 1e-3, clip 0.1, tau 0.07, lambda 0.2)."
-    coarse_epochs: int = 4      # official code: 13 of 25 epochs coarse, the rest fine
-    fine_epochs: int = 3
+    coarse_epochs: int = 3      # official code: 13 of 25 epochs coarse, the rest fine
+    fine_epochs: int = 2
     batch_size: int = 64
     lr: float = 1e-3
     clip: float = 0.1
@@ -57,7 +57,7 @@ def train_stage(views: ViewSet, enc: EncodedDataset, stage: str, cfg: PretrainCo
     for epoch in range(epochs):
         sums, n = {}, 0
         order = batches(examples, enc.ds.kg, enc.reviews, cfg.batch_size, shuffle=True, seed=cfg.seed * 1000 + epoch)
-        for batch in tqdm(order, total=-(-len(examples) // cfg.batch_size), desc=f'{stage} epoch {epoch + 1}/{epochs}', leave=False):
+        for batch in tqdm(order, total=-(-len(examples) // cfg.batch_size), desc=f'{stage} epoch {epoch + 1}/{epochs}', leave=False, mininterval=1):
             triples = builder(batch) if stage == 'fine' else None
             triples = None if triples is None else triples_to(triples, device)
             loss, parts = stage_loss(stage, views, to_device(batch, device), triples, cfg.lam, cfg.temperature)
@@ -127,7 +127,9 @@ def save_checkpoint(path: str | Path, views: ViewSet, stage: str, enc_cfg: Encod
 
 def load_checkpoint(path: str | Path) -> dict:
     "A checkpoint's contents, loaded with `weights_only=True` (plain data and tensors only)."
-    return torch.load(path, map_location='cpu', weights_only=True)
+    try: return torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e:   # refused globals, truncated or foreign files
+        raise DataError(path, 'checkpoint', f"not a plain-data checkpoint: {type(e).__name__}: {str(e).splitlines()[0]}") from None
 
 # %% ../nbs/06_pretrain.ipynb #c020
 def pretrain(enc: EncodedDataset, enc_cfg: EncoderConfig = EncoderConfig(), cfg: PretrainConfig = PretrainConfig(),

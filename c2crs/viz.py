@@ -31,14 +31,14 @@ def umap_frame(rows: dict[str, Tensor], seed: int = 0) -> pd.DataFrame:
     names, n = list(rows), len(next(iter(rows.values())))
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')   # umap warns that a fixed seed disables parallelism: we want that
-        xy = umap.UMAP(n_neighbors=15, min_dist=0.3, metric='cosine', random_state=seed).fit_transform(
+        xy = umap.UMAP(n_neighbors=min(15, len(names) * n - 1), min_dist=0.3, metric='cosine', random_state=seed).fit_transform(
             torch.cat([rows[v] for v in names]).numpy())
     return pd.DataFrame({'x': xy[:, 0], 'y': xy[:, 1], 'view': np.repeat(names, n), 'dialog': np.tile(np.arange(n), len(names))})
 
 def plot_umap(frame: pd.DataFrame, ax, title: str, n_links: int = 25):
     "Scatter of `umap_frame` coloured by view; the first `n_links` dialogs' points joined by grey lines."
     import seaborn as sns
-    for d in range(n_links):
+    for d in range(min(n_links, frame.dialog.nunique())):
         pts = frame[frame.dialog == d]
         ax.plot(np.append(pts.x, pts.x.iloc[0]), np.append(pts.y, pts.y.iloc[0]), color='grey', lw=0.6, alpha=0.6, zorder=0)
     sns.scatterplot(frame, x='x', y='y', hue='view', s=14, ax=ax, legend=ax is ax.figure.axes[0])

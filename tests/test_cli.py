@@ -2,30 +2,41 @@
 import json, subprocess, sys
 from pathlib import Path
 
-from c2crs.cli import c2crs_run, format_table, run_pipeline
+import torch
+
+from c2crs.cli import format_table, run_pipeline
+from c2crs.pretrain import PretrainConfig
+
+QUICK = PretrainConfig(coarse_epochs=1, fine_epochs=1)
+SCRIPT = Path(sys.executable).parent / 'c2crs_run'
 
 
 def test_console_script_help():
-    out = subprocess.run([Path(sys.executable).parent / 'c2crs_run', '--help'], capture_output=True, text=True, check=True).stdout
-    assert '--dataset' in out and '--out' in out and '--seed' in out
+    out = subprocess.run([SCRIPT, '--help'], capture_output=True, text=True, check=True).stdout
+    for flag in ('--dataset', '--out', '--seed', '--coarse_epochs', '--no_umap'): assert flag in out
 
 
 def test_console_script_writes_run_folder(tmp_path):
-    subprocess.run([Path(sys.executable).parent / 'c2crs_run', '--out', tmp_path / 'run', '--n_dialogs', '300'],
-                   check=True, capture_output=True)
     run = tmp_path / 'run'
-    assert {p.name for p in run.iterdir()} >= {'config.json', 'stats.json', 'metrics.json', 'data_overview.png'}
+    subprocess.run([SCRIPT, '--out', run, '--n_dialogs', '300', '--coarse_epochs', '1', '--fine_epochs', '1'],
+                   check=True, capture_output=True)
+    assert {p.name for p in run.iterdir()} >= {'config.json', 'stats.json', 'metrics.json', 'data_overview.png',
+                                               'alignment_umap.png', 'alignment_cosines.png', 'checkpoints'}
     stats = json.loads((run / 'stats.json').read_text())
     assert sum(s['dialogs'] for s in stats['splits'].values()) == 300
-    assert (run / 'data_overview.png').stat().st_size > 10_000
+    for png in run.glob('*.png'): assert png.stat().st_size > 10_000
+    metrics = json.loads((run / 'metrics.json').read_text())
+    assert set(metrics['pretrain']['alignment']) == {'random', 'coarse', 'fine'}
+    ckpt = torch.load(run / 'checkpoints' / 'fine.pt', weights_only=True)
+    assert ckpt['stage'] == 'fine' and ckpt['pretrain_config']['coarse_epochs'] == 1
 
 
 def test_same_seed_same_metrics(tmp_path):
-    one = run_pipeline(out=tmp_path / 'a', n_dialogs=400, seed=3)
-    two = run_pipeline(out=tmp_path / 'b', n_dialogs=400, seed=3)
-    one.pop('wall_seconds'); two.pop('wall_seconds')
-    assert one == two
-    assert set(one['view_signal_probe']) == {'conversation only', '+ KG', '+ KG + reviews'}
+    runs = [run_pipeline(out=tmp_path / name, n_dialogs=300, seed=3, pretrain_cfg=QUICK, umap=False) for name in 'ab']
+    for m in runs:
+        m.pop('wall_seconds'); m['pretrain'].pop('seconds')
+    assert runs[0] == runs[1]
+    assert set(runs[0]['view_signal_probe']) == {'conversation only', '+ KG', '+ KG + reviews'}
 
 
 def test_format_table_aligns_columns():
