@@ -1,19 +1,16 @@
 "Tests of c2crs.contrastive: InfoNCE by hand, coarse/fine losses, triples, stages, alignment metrics."
 import numpy as np, pytest, torch
 from c2crs.core import set_seed
-from c2crs.data import encode_dataset, batches
-from c2crs.movieworld import MovieWorldConfig, generate_movieworld
-from c2crs.encoders import EncoderConfig, EntityBagView, ViewSet, default_views, params_without_grad
+from c2crs.data import batches
+from c2crs.encoders import EntityBagView, ViewSet, default_views, params_without_grad
 from c2crs.contrastive import (info_nce, pair_losses, coarse_loss, coarse_inputs, fine_loss, fine_units, stage_loss,
                                TripleBuilder, alignment, uniformity, cross_view_recall)
 
-CFG = EncoderConfig(word_dim=16, kg_dim=16, ffn_dim=32, n_bases=3, proj_dim=8)
+from conftest import TINY as CFG
 
 @pytest.fixture(scope='module')
-def data():
-    set_seed(0)
-    ds = generate_movieworld(MovieWorldConfig(n_movies=40, n_actors=20, n_directors=8, n_dialogs=60))
-    enc = encode_dataset(ds)
+def data(tiny_world):
+    ds, enc = tiny_world
     batch = next(batches(enc.examples['recommend', 'train'], ds.kg, enc.reviews, batch_size=12, shuffle=True))
     return ds, enc, batch, TripleBuilder(ds.kg, enc.vocab, enc.reviews)
 

@@ -2,18 +2,15 @@
 import pytest, torch
 from torch_geometric.nn import RGCNConv
 from c2crs.core import set_seed
-from c2crs.data import encode_dataset, batches
-from c2crs.movieworld import MovieWorldConfig, generate_movieworld
-from c2crs.encoders import (SelfAttentivePool, BasisRGCNConv, EncoderConfig, ConversationEncoder, ReviewEncoder,
+from c2crs.data import batches
+from c2crs.encoders import (SelfAttentivePool, BasisRGCNConv, ConversationEncoder, ReviewEncoder,
                             KGEncoder, ViewSet, EntityBagView, default_views, params_without_grad)
 
-CFG = EncoderConfig(word_dim=16, kg_dim=16, ffn_dim=32, n_bases=3, proj_dim=8)
+from conftest import TINY as CFG
 
 @pytest.fixture(scope='module')
-def data():
-    set_seed(0)
-    ds = generate_movieworld(MovieWorldConfig(n_movies=40, n_actors=20, n_directors=8, n_dialogs=60))
-    enc = encode_dataset(ds)
+def data(tiny_world):
+    ds, enc = tiny_world
     return ds, enc, next(batches(enc.examples['recommend', 'train'], ds.kg, enc.reviews, batch_size=8))
 
 def test_pool_masks_padding_and_empty_rows():
