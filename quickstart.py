@@ -68,18 +68,23 @@ def check_readme_in_sync():
 
 
 def render_readme(dest):
-    "Render `nbs/index.ipynb` to markdown, honouring `#| hide` and dropping other `#|` directives."
+    "Render `nbs/index.ipynb` to markdown, honouring `#| hide` and `#| echo: false`, dropping other `#|` lines."
     import nbformat
     from nbconvert import MarkdownExporter
+    from traitlets.config import Config
     nb = nbformat.read(ROOT / 'nbs' / 'index.ipynb', as_version=4)
     cells = []
     for cell in nb.cells:
-        lines = cell.source.splitlines()
-        if any(l.strip().replace(' ', '') == '#|hide' for l in lines): continue
-        cell.source = '\n'.join(l for l in lines if not l.startswith('#|')).strip()
+        directives = {l.replace(' ', '') for l in cell.source.splitlines() if l.startswith('#|')}
+        if '#|hide' in directives: continue
+        if '#|echo:false' in directives: cell.metadata['tags'] = ['remove_input']
+        cell.source = '\n'.join(l for l in cell.source.splitlines() if not l.startswith('#|')).strip()
         cells.append(cell)
     nb.cells = cells
-    body, _ = MarkdownExporter().from_notebook_node(nb)
+    config = Config()
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_input_tags = {'remove_input'}
+    body, _ = MarkdownExporter(config=config).from_notebook_node(nb)
     Path(dest).write_text(body.strip() + '\n')
 
 

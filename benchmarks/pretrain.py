@@ -34,14 +34,11 @@ def run_one(name: str, seed: int) -> dict:
 
 def markdown(results: list[dict]) -> str:
     "Two markdown tables: cost per dataset, and metrics by stage."
-    cost = ['dataset', 'train contexts', 'load+encode s', 'coarse s', 'fine s', 'total s', 'peak GiB']
-    lines = ['| ' + ' | '.join(cost) + ' |', '|' + '---|' * len(cost)]
-    lines += ['| ' + ' | '.join(str(r[c]) for c in cost) + ' |' for r in results]
-    lines += ['', '| dataset | metric | random | coarse | fine |', '|---|---|---|---|---|']
-    for r in results:
-        lines += [f"| {r['dataset']} | {m} | " + ' | '.join(str(r['metrics'][s].get(m, '')) for s in ('random', 'coarse', 'fine')) + ' |'
-                  for m in METRICS]
-    return '\n'.join(lines)
+    from c2crs.cli import markdown_table
+    cost = ['train contexts', 'load+encode s', 'coarse s', 'fine s', 'total s', 'peak GiB']
+    stages = {f"{r['dataset']}, {s}": {m: r['metrics'][s][m] for m in METRICS} for r in results for s in ('random', 'coarse', 'fine')}
+    return markdown_table({r['dataset']: {c: r[c] for c in cost} for r in results}, 'dataset') + '\n\n' + \
+           markdown_table(stages, 'held-out, after stage')
 
 
 def main():

@@ -18,7 +18,8 @@ from .pretrain import PretrainConfig, pretrain
 from .viz import plot_cosine_hists, plot_stage_umaps
 
 # %% auto #0
-__all__ = ['DATASETS', 'load_dataset', 'format_table', 'describe_data', 'pretrain_views', 'run_pipeline', 'c2crs_run']
+__all__ = ['DATASETS', 'load_dataset', 'format_table', 'markdown_table', 'describe_data', 'pretrain_views', 'run_pipeline',
+           'c2crs_run']
 
 # %% ../nbs/12_cli.ipynb #c005
 DATASETS = ('movieworld', 'redial-small')
@@ -39,6 +40,12 @@ def format_table(rows: dict[str, dict]) -> str:
     cells = [[''] + cols] + [[name] + [str(r[c]) for c in cols] for name, r in rows.items()]
     widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
     return '\n'.join('  '.join(c.rjust(w) for c, w in zip(row, widths)) for row in cells)
+
+def markdown_table(rows: dict[str, dict], corner: str = '') -> str:
+    "Rows of equal keys as a markdown table (for READMEs and benchmark reports)."
+    cols = list(next(iter(rows.values())))
+    lines = [f"| {corner} | " + ' | '.join(map(str, cols)) + ' |', '|---' * (len(cols) + 1) + '|']
+    return '\n'.join(lines + [f'| {name} | ' + ' | '.join(str(r[c]) for c in cols) + ' |' for name, r in rows.items()])
 
 # %% ../nbs/12_cli.ipynb #c011
 def describe_data(ds, out: Path) -> dict:
