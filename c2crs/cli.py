@@ -16,10 +16,11 @@ from .movieworld import MovieWorldConfig, generate_movieworld, view_signal_probe
 from .encoders import EncoderConfig
 from .pretrain import PretrainConfig, pretrain
 from .viz import plot_cosine_hists, plot_stage_umaps
+from .recommend import RecommendConfig, evaluate, train_system
 
 # %% auto #0
-__all__ = ['DATASETS', 'load_dataset', 'format_table', 'markdown_table', 'describe_data', 'pretrain_views', 'run_pipeline',
-           'c2crs_run']
+__all__ = ['DATASETS', 'load_dataset', 'format_table', 'markdown_table', 'describe_data', 'pretrain_views', 'recommend_step',
+           'run_pipeline', 'c2crs_run']
 
 # %% ../nbs/12_cli.ipynb #c005
 DATASETS = ('movieworld', 'redial-small')
@@ -56,33 +57,47 @@ def describe_data(ds, out: Path) -> dict:
     plot_overview(ds).savefig(out / 'data_overview.png', dpi=110)
     return stats
 
-def pretrain_views(ds, out: Path, cfg: PretrainConfig, umap: bool = True) -> dict:
-    "Pre-train (coarse, fine), write checkpoints and alignment figures; return metrics and timings."
+def pretrain_views(enc, out: Path, cfg: PretrainConfig, umap: bool = True) -> tuple:
+    "Pre-train (coarse, fine), write checkpoints and alignment figures; return the views and their metrics."
     import matplotlib.pyplot as plt
-    views, report = pretrain(encode_dataset(ds), EncoderConfig(), cfg, out_dir=out / 'checkpoints')
+    views, report = pretrain(enc, EncoderConfig(), cfg, out_dir=out / 'checkpoints')
     table = {m: {s: report['metrics'][s][m] for s in report['metrics']} for m in report['metrics']['random']}
     print('alignment of the views on held-out dialogs, by stage', format_table(table), sep='\n')
     plot_cosine_hists(report).savefig(out / 'alignment_cosines.png', dpi=110)
-    if umap: plot_stage_umaps(report, title=f'{ds.name}: views of held-out dialogs').savefig(out / 'alignment_umap.png', dpi=110)
+    if umap: plot_stage_umaps(report, title=f'{enc.ds.name}: views of held-out dialogs').savefig(out / 'alignment_umap.png', dpi=110)
     plt.close('all')
-    return {'alignment': report['metrics'], 'history': report['history'], 'seconds': report['seconds']}
+    return views, {'alignment': report['metrics'], 'history': report['history'], 'seconds': report['seconds']}
+
+def recommend_step(enc, views, cfg: RecommendConfig, systems=('popularity', 'c2crs')) -> dict:
+    "Fine-tune the recommender on the pre-trained views (and run baselines); test-split metrics per system."
+    results = {}
+    for name in systems:
+        scorer, info = train_system(name, enc, cfg.seed, cfg, views=views)
+        results[name] = evaluate(scorer, enc.examples['recommend', 'test'], enc.ds.kg, enc.reviews) | {
+            k: info[k] for k in ('epochs', 'train s') if k in info}
+    shown = ['R@1', 'R@10', 'R@50', 'new R@10', 'NDCG@10', 'MRR@10']
+    print('recommendation, test split (whole catalogue)', format_table({n: {k: round(r[k], 3) for k in shown} for n, r in results.items()}), sep='\n')
+    return results
 
 # %% ../nbs/12_cli.ipynb #c012
 def run_pipeline(dataset: str = 'movieworld', out: str | Path = 'runs/movieworld', seed: int = 0,
                  n_dialogs: int = MovieWorldConfig.n_dialogs, pretrain_cfg: PretrainConfig | None = None,
-                 umap: bool = True) -> dict:
+                 umap: bool = True, rec_cfg: RecommendConfig | None = None) -> dict:
     "Build the dataset and run every stage into the run folder `out`; return (and save) the metrics."
     import matplotlib; matplotlib.use('Agg')
     out, start = Path(out), time.perf_counter()
-    cfg = pretrain_cfg or PretrainConfig(seed=seed)
+    cfg, rec_cfg = pretrain_cfg or PretrainConfig(seed=seed), rec_cfg or RecommendConfig(epochs=8, seed=seed)
     set_seed(seed)
-    save_json({'dataset': dataset, 'seed': seed, 'n_dialogs': n_dialogs, 'pretrain': asdict(cfg)}, out / 'config.json')
+    save_json({'dataset': dataset, 'seed': seed, 'n_dialogs': n_dialogs, 'pretrain': asdict(cfg), 'recommend': asdict(rec_cfg)},
+              out / 'config.json')
     ds = load_dataset(dataset, seed, n_dialogs)
     metrics = {'dataset': ds.name, 'stats': describe_data(ds, out)}
     if dataset == 'movieworld':
         metrics['view_signal_probe'] = probe = view_signal_probe(ds)
         print('view-signal probe (test split, simple scorers)', format_table(probe), sep='\n')
-    metrics['pretrain'] = pretrain_views(ds, out, cfg, umap)
+    enc = encode_dataset(ds)
+    views, metrics['pretrain'] = pretrain_views(enc, out, cfg, umap)
+    metrics['recommend'] = recommend_step(enc, views, rec_cfg)
     metrics['wall_seconds'] = round(time.perf_counter() - start, 1)
     save_json(metrics, out / 'metrics.json')
     print(f'run folder: {out.resolve()} ({metrics["wall_seconds"]} s)')
@@ -96,7 +111,9 @@ def c2crs_run(dataset: str = 'movieworld',  # 'movieworld' (embedded, synthetic)
               n_dialogs: int = MovieWorldConfig.n_dialogs,  # MovieWorld size
               coarse_epochs: int = PretrainConfig.coarse_epochs,  # pre-training epochs of the coarse stage
               fine_epochs: int = PretrainConfig.fine_epochs,      # then of the fine stage
+              rec_epochs: int = 8,          # recommender fine-tuning epochs at most (early stopping on dev)
               no_umap: bool = False):       # skip the UMAP figure (saves numba's ~30 s compile)
     "Run the c2crs pipeline on a dataset and write config, stats, checkpoints, figures and metrics into a run folder."
     cfg = PretrainConfig(coarse_epochs=coarse_epochs, fine_epochs=fine_epochs, seed=seed)
-    run_pipeline(dataset, out or f'runs/{dataset}', seed, n_dialogs, cfg, umap=not no_umap)
+    run_pipeline(dataset, out or f'runs/{dataset}', seed, n_dialogs, cfg, umap=not no_umap,
+                 rec_cfg=RecommendConfig(epochs=rec_epochs, seed=seed))

@@ -6,19 +6,21 @@ import torch
 
 from c2crs.cli import format_table, run_pipeline
 from c2crs.pretrain import PretrainConfig
+from c2crs.recommend import RecommendConfig
 
 QUICK = PretrainConfig(coarse_epochs=1, fine_epochs=1)
+QUICK_REC = RecommendConfig(epochs=1)
 SCRIPT = Path(sys.executable).parent / 'c2crs_run'
 
 
 def test_console_script_help():
     out = subprocess.run([SCRIPT, '--help'], capture_output=True, text=True, check=True).stdout
-    for flag in ('--dataset', '--out', '--seed', '--coarse_epochs', '--no_umap'): assert flag in out
+    for flag in ('--dataset', '--out', '--seed', '--coarse_epochs', '--rec_epochs', '--no_umap'): assert flag in out
 
 
 def test_console_script_writes_run_folder(tmp_path):
     run = tmp_path / 'run'
-    subprocess.run([SCRIPT, '--out', run, '--n_dialogs', '300', '--coarse_epochs', '1', '--fine_epochs', '1'],
+    subprocess.run([SCRIPT, '--out', run, '--n_dialogs', '300', '--coarse_epochs', '1', '--fine_epochs', '1', '--rec_epochs', '1'],
                    check=True, capture_output=True)
     assert {p.name for p in run.iterdir()} >= {'config.json', 'stats.json', 'metrics.json', 'data_overview.png',
                                                'alignment_umap.png', 'alignment_cosines.png', 'checkpoints'}
@@ -27,14 +29,16 @@ def test_console_script_writes_run_folder(tmp_path):
     for png in run.glob('*.png'): assert png.stat().st_size > 10_000
     metrics = json.loads((run / 'metrics.json').read_text())
     assert set(metrics['pretrain']['alignment']) == {'random', 'coarse', 'fine'}
+    assert set(metrics['recommend']) == {'popularity', 'c2crs'} and 0 <= metrics['recommend']['c2crs']['R@50'] <= 1
     ckpt = torch.load(run / 'checkpoints' / 'fine.pt', weights_only=True)
     assert ckpt['stage'] == 'fine' and ckpt['pretrain_config']['coarse_epochs'] == 1
 
 
 def test_same_seed_same_metrics(tmp_path):
-    runs = [run_pipeline(out=tmp_path / name, n_dialogs=300, seed=3, pretrain_cfg=QUICK, umap=False) for name in 'ab']
+    runs = [run_pipeline(out=tmp_path / name, n_dialogs=300, seed=3, pretrain_cfg=QUICK, umap=False, rec_cfg=QUICK_REC) for name in 'ab']
     for m in runs:
         m.pop('wall_seconds'); m['pretrain'].pop('seconds')
+        for r in m['recommend'].values(): r.pop('train s', None)
     assert runs[0] == runs[1]
     assert set(runs[0]['view_signal_probe']) == {'conversation only', '+ KG', '+ KG + reviews'}
 
