@@ -13,7 +13,7 @@ from torch import nn, Tensor
 from tqdm.auto import tqdm
 
 from .core import get_device, set_seed
-from .data import PAD, Dialog, EncodedDataset, Example, KnowledgeGraph, ReviewBank, collate
+from .data import PAD, Dialog, EncodedDataset, Example, KnowledgeGraph, ReviewBank, batches, collate
 from .encoders import EncoderConfig, KGEncoder, ViewSet
 from .pretrain import PretrainConfig, pretrain, to_device
 
@@ -199,10 +199,10 @@ def rec_loss(model: nn.Module, batch: dict[str, Tensor]) -> Tensor:
 def train_epoch(model: nn.Module, enc: EncodedDataset, opt, cfg: RecommendConfig, epoch: int) -> float:
     "One shuffled pass over the training examples; the mean loss."
     examples, device, total, n = enc.examples['recommend', 'train'], next(model.parameters()).device, 0.0, 0
-    order = np.random.default_rng(cfg.seed * 1000 + epoch).permutation(len(examples))
+    order = batches(examples, enc.ds.kg, enc.reviews, cfg.batch_size, shuffle=True, seed=cfg.seed * 1000 + epoch)
     model.train()
-    for start in tqdm(range(0, len(examples), cfg.batch_size), desc=f'epoch {epoch + 1}', leave=False, mininterval=1):
-        batch = to_device(collate([examples[i] for i in order[start:start + cfg.batch_size]], enc.ds.kg, enc.reviews), device)
+    for batch in tqdm(order, total=-(-len(examples) // cfg.batch_size), desc=f'epoch {epoch + 1}', leave=False, mininterval=1):
+        batch = to_device(batch, device)
         loss = rec_loss(model, batch)
         opt.zero_grad(); loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), cfg.clip); opt.step()
