@@ -480,7 +480,8 @@ def chat(agent: CRSAgent, lines, write=print, k: int = 5):
         if command.startswith('/stage'):
             wanted = command[len('/stage'):].strip()
             if wanted in agent.stages: stage = wanted
-            write(f"(stage: {stage}; choose from {', '.join(agent.stages)})"); continue
+            write(f"({'stage' if wanted in agent.stages else f'unknown stage {wanted!r}, still'}: {stage}; "
+                  f"choose from {', '.join(agent.stages)})"); continue
         turn, links = agent.reader.read(text)
         a = agent.answer(turns + [turn], stage, k); a.links = links
         turns += [turn, agent.reply_turn(a)]
