@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_redial.ipynb #c002
 from __future__ import annotations
-import hashlib, json, os, pickle, re, tempfile, urllib.request
+import copyreg, hashlib, io, json, os, pickle, pickletools, re, reprlib, tempfile, urllib.request
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,13 +40,19 @@ class RestrictedUnpickler(pickle.Unpickler):
         raise UnsafePickleError(self.path, 'global', f"refused to load {module}.{name}: only plain containers are allowed")
 
 # %% ../nbs/03_redial.ipynb #c008
+def _uses_extension_codes(data: bytes) -> bool:
+    "Whether a pickle names objects by copyreg extension code (EXT opcodes)."
+    return any(op.name.startswith('EXT') for op, _, _ in pickletools.genops(data))
+
 def load_pickle(path: str | Path):
     "Unpickle `path` with `RestrictedUnpickler`; failures become `DataError`s naming the file."
-    path = Path(path)
-    with open(path, 'rb') as f:
-        try: return RestrictedUnpickler(f, path).load()
-        except DataError: raise
-        except Exception as e: raise DataError(path, 'pickle', f"cannot unpickle ({type(e).__name__}: {e})") from e
+    path = Path(path); data = path.read_bytes()
+    try:
+        if copyreg._extension_cache and _uses_extension_codes(data):   # cached codes skip find_class
+            raise UnsafePickleError(path, 'global', "refused an extension code (EXT opcode): it would bypass find_class")
+        return RestrictedUnpickler(io.BytesIO(data), path).load()
+    except DataError: raise
+    except Exception as e: raise DataError(path, 'pickle', f"cannot unpickle ({type(e).__name__}: {e})") from e
 
 # %% ../nbs/03_redial.ipynb #c013
 def uri_label(uri) -> str:
@@ -58,14 +64,25 @@ def uri_label(uri) -> str:
 # %% ../nbs/03_redial.ipynb #c016
 def _is_int(x) -> bool: return isinstance(x, int) and not isinstance(x, bool)
 
+_REPR = reprlib.Repr()
+_REPR.maxstring, _REPR.maxother, _REPR.maxlevel = 80, 80, 3
+
+def _show(x, width: int = 80) -> str:
+    "A short repr of a value read from a file, for error messages; never fails (huge ints, deep nesting)."
+    try: s = _REPR.repr(x)
+    except (ValueError, RecursionError): s = f"<unprintable {type(x).__name__}>"
+    return s if len(s) <= width else s[:width - 3] + '...'
+
 def entity_uris(entity2id, path='<entity2entityId>') -> list:
-    "The URI of every entity id, checking that ids are distinct ints `0..n-1`."
+    "The URI (or int ReDial id) of every entity id, checking that ids are distinct ints `0..n-1`."
     if not isinstance(entity2id, dict): raise DataError(path, 'top level', f"expected a dict URI -> id, got {type(entity2id).__name__}")
     uris = [None] * len(entity2id)
     for uri, i in entity2id.items():
+        if not (isinstance(uri, str) or _is_int(uri) and 0 <= uri < 2**63):
+            raise DataError(path, f"entity {_show(uri)}", "the key is neither a URI string nor a ReDial movie id")
         if not _is_int(i) or not 0 <= i < len(uris):
-            raise DataError(path, f"entity {uri!r}", f"id {i!r} is not an int in 0..{len(uris) - 1}")
-        if uris[i] is not None: raise DataError(path, f"entity {uri!r}", f"id {i} is already used by {uris[i]!r}")
+            raise DataError(path, f"entity {_show(uri)}", f"id {_show(i)} is not an int in 0..{len(uris) - 1}")
+        if uris[i] is not None: raise DataError(path, f"entity {_show(uri)}", f"id {i} is already used by {_show(uris[i])}")
         uris[i] = uri
     return uris
 
@@ -76,13 +93,13 @@ def read_edges(subkg, n_entities: int, path='<subkg>') -> tuple[list[int], list[
     heads, rels, tails = [], [], []
     for h, edges in subkg.items():
         if not _is_int(h) or not 0 <= h < n_entities:
-            raise DataError(path, f"head {h!r}", f"not an entity id (valid: 0..{n_entities - 1})")
+            raise DataError(path, f"head {_show(h)}", f"not an entity id (valid: 0..{n_entities - 1})")
         if not isinstance(edges, list): raise DataError(path, f"head {h}", f"expected a list of edges, got {type(edges).__name__}")
         for j, e in enumerate(edges):
-            if not (isinstance(e, (tuple, list)) and len(e) == 2 and all(map(_is_int, e)) and e[0] >= 0):
-                raise DataError(path, f"head {h}, edge #{j}", f"expected a (relation id, tail id) pair of ints, got {e!r}")
+            if not (isinstance(e, (tuple, list)) and len(e) == 2 and all(map(_is_int, e)) and 0 <= e[0] < 2**31):
+                raise DataError(path, f"head {h}, edge #{j}", f"expected a (relation id, tail id) pair of ints, got {_show(e)}")
             if not 0 <= e[1] < n_entities:
-                raise DataError(path, f"head {h}, edge #{j}", f"tail {e[1]} is not an entity (valid: 0..{n_entities - 1})")
+                raise DataError(path, f"head {h}, edge #{j}", f"tail {_show(e[1])} is not an entity (valid: 0..{n_entities - 1})")
             heads.append(h); rels.append(e[0]); tails.append(e[1])
     return heads, rels, tails
 
@@ -105,6 +122,9 @@ def load_kgsf_kg(kg_dir: str | Path, min_relation_count: int = 0) -> KnowledgeGr
     items = load_pickle(kg_dir / 'movie_ids.pkl')
     if not isinstance(items, list) or not all(map(_is_int, items)) or len(set(items)) != len(items):
         raise DataError(kg_dir / 'movie_ids.pkl', 'top level', 'expected a list of distinct entity ids')
+    for j, i in enumerate(items):
+        if not 0 <= i < len(uris):
+            raise DataError(kg_dir / 'movie_ids.pkl', f"item #{j}", f"item id {_show(i)} is not an entity (valid: 0..{len(uris) - 1})")
     counts = Counter(rels)
     kept = sorted(r for r, n in counts.items() if n > min_relation_count)
     compact = {r: i for i, r in enumerate(kept)}
@@ -121,7 +141,7 @@ def movie_entity_map(id2entity, entity2id, path='<id2entity>') -> dict[int, int 
     out = {}
     for movie, uri in id2entity.items():
         if not _is_int(movie) or not (uri is None or isinstance(uri, str)):
-            raise DataError(path, f"movie {movie!r}", f"expected an int movie id and a URI or None, got {uri!r}")
+            raise DataError(path, f"movie {_show(movie)}", f"expected an int movie id and a URI or None, got {_show(uri)}")
         out[movie] = entity2id.get(uri) if uri is not None else None
     return out
 
@@ -145,12 +165,13 @@ def rewrite_mentions(text: str, titles: dict, movie_map: dict, report: LoadRepor
     "`text` with `@<movie id>` rewritten as `@<entity id>` or the title, and the distinct entities mentioned."
     movies, counts = [], report.counts[str(path)]
     def sub(m):
-        mid, title = int(m.group(1)), titles.get(m.group(1))
+        digits, title = m.group(1), titles.get(m.group(1))
+        mid = int(digits) if len(digits) <= 18 else None   # longer is no movie id (and int() refuses > 4300 digits)
         counts[f'{role} mentions'] += 1
         if (e := movie_map.get(mid)) is not None:
             counts[f'{role} mentions mapped'] += 1; movies.append(e); return f'@{e}'
         if mid not in movie_map and title is None:
-            if strict: raise DataError(path, record, f"unknown movie id @{mid}: not in movieMentions nor in id2entity")
+            if strict: raise DataError(path, record, f"unknown movie id @{digits if len(digits) <= 20 else digits[:20] + '...'}: not in movieMentions nor in id2entity")
             report.issues.skip(path, record, 'unknown movie id (written as "a movie")'); return 'a movie'
         report.issues.skip(path, record, 'movie mention without a KG entity (written as its title)')
         return ' '.join(title.split()) if title else 'a movie'
@@ -160,16 +181,26 @@ def rewrite_mentions(text: str, titles: dict, movie_map: dict, report: LoadRepor
 REDIAL_KEYS = {'conversationId': (str, int), 'initiatorWorkerId': int, 'respondentWorkerId': int,
                'messages': list, 'movieMentions': dict}
 
-def parse_redial_line(line: str, path, lineno: int) -> dict:
-    "One ReDial conversation, with its keys and their types checked."
-    try: conv = json.loads(line)
+def _json_line(line: bytes | str, path, lineno: int):
+    "The JSON value on one line of a JSONL file; bytes that are not UTF-8 or not JSON are a `DataError`."
+    try: return json.loads(line.decode('utf-8') if isinstance(line, bytes) else line)
+    except UnicodeDecodeError as e: raise DataError(path, f"line {lineno}", f"not UTF-8 (byte {e.start}: {line[e.start:e.start + 4]!r})") from None
     except json.JSONDecodeError as e: raise DataError(path, f"line {lineno}", f"bad JSON ({e.msg} at column {e.colno})") from None
+    except (ValueError, RecursionError) as e:   # a number of more than 4300 digits, nesting deeper than Python's stack
+        raise DataError(path, f"line {lineno}", f"bad JSON ({type(e).__name__}: {str(e)[:80]})") from None
+
+def parse_redial_line(line: bytes | str, path, lineno: int) -> dict:
+    "One ReDial conversation, with its keys and their types checked."
+    conv = _json_line(line, path, lineno)
     if not isinstance(conv, dict): raise DataError(path, f"line {lineno}", f"expected a JSON object, got {type(conv).__name__}")
     for key, types in REDIAL_KEYS.items():
         if key not in conv: raise DataError(path, f"line {lineno}", f"missing key {key!r}")
         if not isinstance(conv[key], types) or isinstance(conv[key], bool):
             raise DataError(path, f"line {lineno}", f"{key} should be {getattr(types, '__name__', 'str or int')}, got {type(conv[key]).__name__}")
-    if not str(conv['conversationId']).isdigit(): raise DataError(path, f"line {lineno}", f"conversationId {conv['conversationId']!r} is not an integer")
+    if not re.fullmatch(r'[0-9]{1,18}', str(conv['conversationId'])):
+        raise DataError(path, f"line {lineno}", f"conversationId {_show(conv['conversationId'])} is not a non-negative integer")
+    if (bad := next((k for k, v in conv['movieMentions'].items() if not (v is None or isinstance(v, str))), None)) is not None:
+        raise DataError(path, f"line {lineno}", f"movieMentions[{_show(bad)}] should be a title string, got {type(conv['movieMentions'][bad]).__name__}")
     if not conv['messages']: raise DataError(path, f"line {lineno}", "empty dialog: no messages")
     return conv
 
@@ -178,9 +209,9 @@ def redial_turn(msg, roles: dict, titles: dict, movie_map: dict, linker: EntityL
                 path, record: str, strict: bool = True) -> Turn:
     "One message as a `Turn`: role from its sender, mentions rewritten, entities linked."
     if not isinstance(msg, dict) or not isinstance(msg.get('text'), str):
-        raise DataError(path, record, f"expected a message with a string 'text', got {str(msg)[:60]!r}")
-    if msg.get('senderWorkerId') not in roles:
-        raise DataError(path, record, f"sender {msg.get('senderWorkerId')!r} is neither the seeker nor the recommender {tuple(roles)}")
+        raise DataError(path, record, f"expected a message with a string 'text', got {_show(msg)}")
+    if not _is_int(sender := msg.get('senderWorkerId')) or sender not in roles:
+        raise DataError(path, record, f"sender {_show(sender)} is neither the seeker nor the recommender {tuple(roles)}")
     role, text = roles[msg['senderWorkerId']], msg['text']
     if not text.strip(): report.issues.skip(path, record, 'empty message text (kept as an empty turn)')
     if re.search(r'@(?!\d)', text): report.issues.skip(path, record, "'@' not followed by a movie id (kept as text)")
@@ -193,7 +224,7 @@ def load_redial_dialogs(path: str | Path, kg: KnowledgeGraph, movie_map: dict, l
     "ReDial conversations from a JSONL file, one `Turn` per message, movies as KG entities."
     path, report = Path(path), report if report is not None else LoadReport()
     dialogs, counts = [], report.counts[str(path)]
-    with open(path, encoding='utf-8') as f:
+    with open(path, 'rb') as f:   # lines end at b'\n' only; each is decoded on its own, so a bad byte names its line
         for lineno, line in enumerate(f, 1):
             if not line.strip(): report.issues.skip(path, f"line {lineno}", 'blank line'); continue
             conv = parse_redial_line(line, path, lineno)
@@ -220,9 +251,10 @@ def load_revcore_reviews(path: str | Path, movie_map: dict, report: LoadReport |
     if not isinstance(raw, dict): raise DataError(path, 'top level', f"expected a dict movie id -> tokens, got {type(raw).__name__}")
     reviews = defaultdict(list)
     for movie, tokens in raw.items():
-        if not str(movie).isdigit(): raise DataError(path, f"movie {movie!r}", 'the key is not a ReDial movie id')
+        if not (_is_int(movie) and 0 <= movie < 2**63 or isinstance(movie, str) and re.fullmatch(r'[0-9]{1,18}', movie)):
+            raise DataError(path, f"movie {_show(movie)}", 'the key is not a ReDial movie id')
         if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
-            raise DataError(path, f"movie {movie!r}", f"expected a list of token strings, got {str(tokens)[:60]!r}")
+            raise DataError(path, f"movie {_show(movie)}", f"expected a list of token strings, got {_show(tokens, 60)}")
         report.counts[str(path)]['reviews'] += 1
         if (e := movie_map.get(int(movie))) is None: report.issues.skip(path, f"movie {movie}", 'review of a movie not in the KG'); continue
         reviews[e].append(detokenize(tokens))
@@ -251,6 +283,7 @@ INSPIRED_LISTS = ('movie_link', 'movie_name', 'entity_link')
 
 def _mark_movie(text: str, name: str, entity: int) -> str | None:
     "`text` with the first whole-word occurrence of `name` replaced by `@entity`, else `None`."
+    if not name.strip(): return None
     for flags in (0, re.IGNORECASE):
         pat = re.compile(rf'(?<!\w){re.escape(name)}(?!\w)', flags)
         if pat.search(text): return pat.sub(f'@{entity}', text, count=1)
@@ -259,10 +292,13 @@ def _mark_movie(text: str, name: str, entity: int) -> str | None:
 # %% ../nbs/03_redial.ipynb #c065
 def inspired_turn(turn, entity2id: dict, items: set, report: LoadReport, path, record: str) -> Turn:
     "One INSPIRED turn as a `Turn`, its movie and entity URIs mapped to KG ids."
-    if not isinstance(turn, dict) or not isinstance(turn.get('text'), str) or turn.get('role') not in INSPIRED_ROLES:
-        raise DataError(path, record, f"expected a turn with a string 'text' and role SEEKER or RECOMMENDER, got {str(turn)[:80]!r}")
+    if not (isinstance(turn, dict) and isinstance(turn.get('text'), str) and turn.get('role') in tuple(INSPIRED_ROLES)):
+        raise DataError(path, record, f"expected a turn with a string 'text' and role SEEKER or RECOMMENDER, got {_show(turn)}")
     for key in INSPIRED_LISTS:
-        if not isinstance(turn.get(key, []), list): raise DataError(path, record, f"{key} should be a list, got {type(turn[key]).__name__}")
+        if not isinstance(value := turn.get(key, []), list) or not all(isinstance(x, str) for x in value):
+            raise DataError(path, record, f"{key} should be a list of strings, got {_show(value)}")
+    if len(turn.get('movie_link', [])) != len(turn.get('movie_name', [])):   # zip would drop the extra movies silently
+        raise DataError(path, record, f"{len(turn.get('movie_link', []))} movie_link but {len(turn.get('movie_name', []))} movie_name")
     text, movies = turn['text'], []
     for uri, name in zip(turn.get('movie_link', []), turn.get('movie_name', [])):
         if (e := entity2id.get(uri)) not in items: report.issues.skip(path, record, 'movie URI not a KG item'); continue
@@ -280,11 +316,10 @@ def load_inspired(path: str | Path, entity2id: dict, item_ids, report: LoadRepor
     "INSPIRED dialogs (UniCRS JSONL: one JSON array of turns per line) with KG ids from `entity2id`."
     path, report = Path(path), report if report is not None else LoadReport()
     items, dialogs = {int(i) for i in item_ids}, []
-    with open(path, encoding='utf-8') as f:
+    with open(path, 'rb') as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip(): report.issues.skip(path, f"line {lineno}", 'blank line'); continue
-            try: turns = json.loads(line)
-            except json.JSONDecodeError as e: raise DataError(path, f"line {lineno}", f"bad JSON ({e.msg} at column {e.colno})") from None
+            turns = _json_line(line, path, lineno)
             if not isinstance(turns, list) or not turns: raise DataError(path, f"line {lineno}", 'expected a non-empty JSON array of turns')
             dialogs.append(Dialog(f"{path.stem}:{lineno}", [inspired_turn(t, entity2id, items, report, path, f"line {lineno}, turn {j}")
                                                            for j, t in enumerate(turns)]))
