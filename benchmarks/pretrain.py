@@ -34,7 +34,7 @@ def run_one(name: str, seed: int) -> dict:
 
 def markdown(results: list[dict]) -> str:
     "Two markdown tables: cost per dataset, and metrics by stage."
-    from c2crs.cli import markdown_table
+    from c2crs.core import markdown_table
     cost = ['train contexts', 'load+encode s', 'coarse s', 'fine s', 'total s', 'peak GiB']
     stages = {f"{r['dataset']}, {s}": {m: r['metrics'][s][m] for m in METRICS} for r in results for s in ('random', 'coarse', 'fine')}
     return markdown_table({r['dataset']: {c: r[c] for c in cost} for r in results}, 'dataset') + '\n\n' + \

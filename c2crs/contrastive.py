@@ -120,12 +120,16 @@ class TripleBuilder:
 FINE_VIEWS = ('conversation', 'kg', 'review')
 
 def fine_units(views: ViewSet, outputs: dict[str, ViewOutput], triples: FineTriples) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
-    "Projected word, node and sentence units of the triples (Eq. 6), and which triples have each."
-    word = torch.einsum('nt,ntd->nd', triples.mention, outputs['conversation'].units[triples.example])
-    node = outputs['kg'].units[triples.example, triples.slot]                # (n, kg_dim)
-    sentence = views.views['review'].encoder(triples.reviews)[0][triples.review_index]
-    units = dict(zip(FINE_VIEWS, (word, node, sentence)))
-    present = dict(zip(FINE_VIEWS, (triples.has_word, torch.ones_like(triples.has_word), triples.has_review)))
+    "Projected word, node and sentence units of the triples (Eq. 6), and which triples have each; only views in `views`."
+    units, present = {}, {}
+    if 'conversation' in views.views:
+        units['conversation'] = torch.einsum('nt,ntd->nd', triples.mention, outputs['conversation'].units[triples.example])
+        present['conversation'] = triples.has_word
+    units['kg'] = outputs['kg'].units[triples.example, triples.slot]       # (n, kg_dim); the KG view is always there
+    present['kg'] = torch.ones_like(triples.has_word)
+    if 'review' in views.views:
+        units['review'] = views.views['review'].encoder(triples.reviews)[0][triples.review_index]
+        present['review'] = triples.has_review
     return {n: views.project(n, u) for n, u in units.items()}, present
 
 # %% ../nbs/05_contrastive.ipynb #c038

@@ -12,7 +12,8 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['set_seed', 'get_device', 'project_root', 'shared_data_dir', 'DataError', 'SkipLog', 'atomic_write_bytes', 'save_json']
+__all__ = ['set_seed', 'get_device', 'project_root', 'shared_data_dir', 'DataError', 'SkipLog', 'atomic_write_bytes', 'save_json',
+           'format_table', 'markdown_table']
 
 # %% ../nbs/00_core.ipynb #c005
 def set_seed(seed: int, deterministic: bool = True) -> None:
@@ -82,3 +83,17 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
 def save_json(obj, path: str | Path) -> Path:
     "Atomically write `obj` as indented JSON."
     return atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + '\n').encode())
+
+# %% ../nbs/00_core.ipynb #t008
+def format_table(rows: dict[str, dict]) -> str:
+    "Rows of equal keys as an aligned text table (first column: the row name)."
+    cols = list(next(iter(rows.values())))
+    cells = [[''] + cols] + [[name] + [str(r[c]) for c in cols] for name, r in rows.items()]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    return '\n'.join('  '.join(c.rjust(w) for c, w in zip(row, widths)) for row in cells)
+
+def markdown_table(rows: dict[str, dict], corner: str = '') -> str:
+    "Rows of equal keys as a markdown table (for READMEs and benchmark reports)."
+    cols = list(next(iter(rows.values())))
+    lines = [f"| {corner} | " + ' | '.join(map(str, cols)) + ' |', '|---' * (len(cols) + 1) + '|']
+    return '\n'.join(lines + [f'| {name} | ' + ' | '.join(str(r[c]) for c in cols) + ' |' for name, r in rows.items()])

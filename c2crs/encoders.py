@@ -8,17 +8,16 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn, Tensor
-from torch_geometric.nn import MessagePassing
-from torch_geometric.utils import k_hop_subgraph
+from torch_geometric.utils import k_hop_subgraph, scatter
 from torch_geometric.nn.inits import glorot
 
 from .data import PAD, KnowledgeGraph
 
 # %% auto #0
 __all__ = ['EncoderConfig', 'SelfAttentivePool', 'attention_padding', 'transformer', 'TokenEncoder', 'ConversationEncoder',
-           'relation_mean_norm', 'BasisRGCNConv', 'with_inverse_and_self_loops', 'KGEncoder', 'ReviewEncoder',
-           'ViewOutput', 'View', 'ConversationView', 'KGView', 'ReviewView', 'projection_head', 'ViewSet',
-           'default_views', 'params_without_grad', 'EntityBagView']
+           'BasisRGCNConv', 'with_inverse_and_self_loops', 'KGEncoder', 'ReviewEncoder', 'ViewOutput', 'View',
+           'ConversationView', 'KGView', 'ReviewView', 'projection_head', 'ViewSet', 'default_views',
+           'params_without_grad', 'EntityBagView']
 
 # %% ../nbs/04_encoders.ipynb #c008
 @dataclass
@@ -78,30 +77,25 @@ class TokenEncoder(nn.Module):
 class ConversationEncoder(TokenEncoder):
     "The conversation history encoder (Eq. 1-2): token states $F$ and the pooled $e_C$."
 
-# %% ../nbs/04_encoders.ipynb #c023
-def relation_mean_norm(target: Tensor, edge_type: Tensor, n_nodes: int, n_relations: int) -> Tensor:
-    "Per edge 1/Z: one over the number of edges of the same relation into the same target node."
-    key = target * n_relations + edge_type                                  # (n_edges,)
-    return 1.0 / torch.bincount(key, minlength=n_nodes * n_relations)[key].float()
-
 # %% ../nbs/04_encoders.ipynb #c025
-class BasisRGCNConv(MessagePassing):
+class BasisRGCNConv(nn.Module):
     "R-GCN layer (Eq. 3) with basis decomposition; same parameters and output as PyG's `RGCNConv(num_bases=...)`."
     def __init__(self, in_dim: int, out_dim: int, n_relations: int, n_bases: int):
-        super().__init__(aggr='add', node_dim=0)
+        super().__init__()
         self.n_relations = n_relations
         self.weight = nn.Parameter(torch.empty(n_bases, in_dim, out_dim))   # the bases V_b
         self.comp = nn.Parameter(torch.empty(n_relations, n_bases))         # the coefficients a_rb
         self.root, self.bias = nn.Parameter(torch.empty(in_dim, out_dim)), nn.Parameter(torch.zeros(out_dim))
         for p in (self.weight, self.comp, self.root): glorot(p)
-    def forward(self, x: Tensor, edge_index: Tensor, edge_type: Tensor) -> Tensor:
-        xv = torch.einsum('ni,bio->nbo', x, self.weight)                      # (n_nodes, n_bases, out_dim)
-        norm = relation_mean_norm(edge_index[1], edge_type, x.shape[0], self.n_relations)
-        out = self.propagate(edge_index, xv=xv, edge_type=edge_type, norm=norm, size=(x.shape[0], x.shape[0]))
-        return out + x @ self.root + self.bias
-    def message(self, xv_j: Tensor, edge_type: Tensor, norm: Tensor) -> Tensor:
-        coef = self.comp[edge_type] * norm[:, None]                           # (n_edges, n_bases)
-        return torch.einsum('eb,ebo->eo', coef, xv_j)                          # (n_edges, out_dim)
+    def forward(self, x: Tensor | tuple[Tensor, Tensor], edge_index: Tensor, edge_type: Tensor) -> Tensor:
+        "States of the targets: `x` is all nodes, or `(sources, targets)` with edges from sources into targets."
+        x_src, x_dst = x if isinstance(x, tuple) else (x, x)
+        key = edge_index[1] * self.n_relations + edge_type                   # one key per (target, relation)
+        pairs, pair_of_edge = torch.unique(key, return_inverse=True)
+        means = scatter(x_src[edge_index[0]], pair_of_edge, 0, dim_size=len(pairs), reduce='mean')  # (n_pairs, in_dim)
+        target, comp = pairs // self.n_relations, self.comp[pairs % self.n_relations]              # (n_pairs,), (n_pairs, B)
+        per_basis = [scatter(comp[:, b, None] * means, target, 0, dim_size=len(x_dst)) for b in range(comp.shape[1])]
+        return torch.cat(per_basis, 1) @ self.weight.flatten(0, 1) + x_dst @ self.root + self.bias
 
 # %% ../nbs/04_encoders.ipynb #c032
 def with_inverse_and_self_loops(edge_index: Tensor, edge_type: Tensor, n_nodes: int, n_relations: int) -> tuple[Tensor, Tensor]:
@@ -129,9 +123,17 @@ class KGEncoder(nn.Module):
     def entity_states(self, nodes: Tensor | None = None) -> Tensor:
         "States of all entities (n_entities, dim), or of `nodes` only, computed on their upstream sub-graph."
         if nodes is None: return self.rgcn(self.embed.weight, self.edge_index, self.edge_type)
+        if len(self.convs) == 1: return self.one_layer_states(nodes)
         subset, ei, where, kept = k_hop_subgraph(nodes, len(self.convs), self.edge_index, relabel_nodes=True,
                                                  num_nodes=self.embed.num_embeddings)
         return self.rgcn(self.embed(subset), ei, self.edge_type[kept])[where]
+    def one_layer_states(self, nodes: Tensor) -> Tensor:
+        "One R-GCN layer for `nodes` only: a bipartite pass over the edges into them."
+        nodes, back = torch.unique(nodes, return_inverse=True)
+        into = torch.isin(self.edge_index[1], nodes)
+        sources, src = torch.unique(self.edge_index[0, into], return_inverse=True)
+        edges = torch.stack([src, torch.searchsorted(nodes, self.edge_index[1, into])])
+        return self.convs[0]((self.embed(sources), self.embed(nodes)), edges, self.edge_type[into])[back]
     def forward(self, entities: Tensor, mask: Tensor, states: Tensor | None = None) -> tuple[Tensor, Tensor]:
         # entities, mask: (batch, n_entities) -> pooled (batch, dim), entity units (batch, n_entities, dim)
         if states is None:

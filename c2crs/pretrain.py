@@ -5,7 +5,7 @@
 # %% ../nbs/06_pretrain.ipynb #c002
 from __future__ import annotations
 import io, time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
 
 import torch
@@ -20,7 +20,7 @@ from .contrastive import (FINE_VIEWS, TripleBuilder, alignment, coarse_inputs, c
 
 # %% auto #0
 __all__ = ['PretrainConfig', 'to_device', 'triples_to', 'train_stage', 'heldout_examples', 'heldout_vectors',
-           'word_entity_recall', 'alignment_metrics', 'save_checkpoint', 'load_checkpoint', 'pretrain']
+           'word_entity_recall', 'alignment_metrics', 'save_model', 'save_checkpoint', 'load_checkpoint', 'pretrain']
 
 # %% ../nbs/06_pretrain.ipynb #c005
 @dataclass
@@ -85,10 +85,13 @@ def heldout_vectors(views: ViewSet, enc: EncodedDataset, builder: TripleBuilder,
         vecs, pres = coarse_inputs(views, outputs)
         for n in vecs: pooled.setdefault(n, []).append(vecs[n].cpu()); present.setdefault(n, []).append(pres[n].cpu())
         units, has = fine_units(views, outputs, triples_to(triples, device))
+        if 'conversation' not in units: continue                 # a view set without the conversation: no words
         keep = has['conversation'].cpu()
         word.append(units['conversation'].cpu()[keep]); node.append(units['kg'].cpu()[keep]); entity.append(triples.entity[keep])
     cat = lambda d: {k: torch.cat(v) for k, v in d.items()}
-    return {'pooled': cat(pooled), 'present': cat(present), 'word': torch.cat(word), 'node': torch.cat(node), 'entity': torch.cat(entity)}
+    cat_or_empty = lambda xs: torch.cat(xs) if xs else torch.empty(0, dtype=torch.long)
+    return {'pooled': cat(pooled), 'present': cat(present), 'word': cat_or_empty(word), 'node': cat_or_empty(node),
+            'entity': cat_or_empty(entity)}
 
 # %% ../nbs/06_pretrain.ipynb #c014
 def word_entity_recall(word: Tensor, node: Tensor, entity: Tensor, ks=(1, 10)) -> dict[int, float]:
@@ -117,13 +120,17 @@ def alignment_metrics(vectors: dict) -> dict[str, float]:
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}
 
 # %% ../nbs/06_pretrain.ipynb #c018
+def save_model(path: str | Path, kind: str, model: torch.nn.Module, vocab, **fields) -> Path:
+    "Atomically write one model as plain data: its kind, vocabulary, CPU weights and `fields` (dataclass configs become dicts)."
+    plain = {k: asdict(v) if is_dataclass(v) else v for k, v in fields.items()}
+    buf = io.BytesIO()
+    torch.save({'kind': kind, 'vocab': list(vocab.itos), 'state_dict': {k: v.cpu() for k, v in model.state_dict().items()}, **plain}, buf)
+    return atomic_write_bytes(path, buf.getvalue())
+
 def save_checkpoint(path: str | Path, views: ViewSet, stage: str, enc_cfg: EncoderConfig, cfg: PretrainConfig,
                     vocab, history: list[dict]) -> Path:
     "Atomically write the views' weights with their configs, vocabulary and training history."
-    buf = io.BytesIO()
-    torch.save({'stage': stage, 'encoder_config': asdict(enc_cfg), 'pretrain_config': asdict(cfg), 'vocab': list(vocab.itos),
-                'state_dict': {k: v.cpu() for k, v in views.state_dict().items()}, 'history': history}, buf)
-    return atomic_write_bytes(path, buf.getvalue())
+    return save_model(path, 'views', views, vocab, stage=stage, encoder_config=enc_cfg, pretrain_config=cfg, history=history)
 
 def load_checkpoint(path: str | Path) -> dict:
     "A checkpoint's contents, loaded with `weights_only=True` (plain data and tensors only)."
@@ -133,20 +140,24 @@ def load_checkpoint(path: str | Path) -> dict:
 
 # %% ../nbs/06_pretrain.ipynb #c020
 def pretrain(enc: EncodedDataset, enc_cfg: EncoderConfig = EncoderConfig(), cfg: PretrainConfig = PretrainConfig(),
-             out_dir: str | Path | None = None, eval_split: str = 'test') -> tuple[ViewSet, dict]:
-    "Coarse then fine pre-training; returns the views and, per stage, held-out vectors, alignment metrics, losses, time."
+             out_dir: str | Path | None = None, eval_split: str | None = 'test', views: ViewSet | None = None,
+             keep_states: bool = False) -> tuple[ViewSet, dict]:
+    """Coarse then fine pre-training of `views` (default: fresh `default_views`); returns them and a report with, per stage,
+    held-out vectors and alignment metrics (unless `eval_split` is None), losses, seconds and (if `keep_states`) the weights."""
     set_seed(cfg.seed)
-    views = default_views(len(enc.vocab), enc.ds.kg, enc_cfg).to(get_device(cfg.device))
+    views = (views if views is not None else default_views(len(enc.vocab), enc.ds.kg, enc_cfg)).to(get_device(cfg.device))
     builder = TripleBuilder(enc.ds.kg, enc.vocab, enc.reviews)
-    report = {'metrics': {}, 'vectors': {}, 'history': [], 'seconds': {}}
-    def measure(stage):
-        report['vectors'][stage] = heldout_vectors(views, enc, builder, eval_split)
-        report['metrics'][stage] = alignment_metrics(report['vectors'][stage])
-    measure('random')
+    report = {'metrics': {}, 'vectors': {}, 'history': [], 'seconds': {}, 'states': {}}
+    def after(stage):
+        if eval_split:
+            report['vectors'][stage] = heldout_vectors(views, enc, builder, eval_split)
+            report['metrics'][stage] = alignment_metrics(report['vectors'][stage])
+        if keep_states: report['states'][stage] = {k: v.detach().cpu().clone() for k, v in views.state_dict().items()}
+        if out_dir: save_checkpoint(Path(out_dir) / f'{stage}.pt', views, stage, enc_cfg, cfg, enc.vocab, report['history'])
+    after('random')
     for stage, epochs in (('coarse', cfg.coarse_epochs), ('fine', cfg.fine_epochs)):
         start = time.perf_counter()
         report['history'] += train_stage(views, enc, stage, cfg, epochs, builder)
         report['seconds'][stage] = round(time.perf_counter() - start, 1)
-        measure(stage)
-        if out_dir: save_checkpoint(Path(out_dir) / f'{stage}.pt', views, stage, enc_cfg, cfg, enc.vocab, report['history'])
+        after(stage)
     return views, report
