@@ -27,3 +27,44 @@ def tiny_world():
     set_seed(0)
     ds = generate_movieworld(MovieWorldConfig(n_movies=40, n_actors=20, n_directors=8, n_dialogs=60))
     return ds, encode_dataset(ds)
+
+
+# Reliability figures: fuzz and malicious-input tests count the cases they try per loader, and the
+# end of the run prints them. A failing case fails its test, so a green run shows failures 0.
+import contextlib
+from collections import Counter
+
+RELIABILITY: dict[str, Counter] = {}   # loader -> Counter(cases, loaded, refused, failures)
+
+
+class ReliabilityLog:
+    "Counts cases per loader: `with log.case('loader') as outcome: ...; outcome('loaded' or 'refused')`."
+    @contextlib.contextmanager
+    def case(self, loader: str):
+        row = RELIABILITY.setdefault(loader, Counter())
+        row['cases'] += 1
+        try: yield lambda what: row.update([what])
+        except BaseException:
+            row['failures'] += 1
+            raise
+
+    def cases(self, loader: str) -> int: return RELIABILITY.get(loader, Counter())['cases']
+
+
+@pytest.fixture(scope='session')
+def reliability():
+    "The session's `ReliabilityLog`."
+    return ReliabilityLog()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if not RELIABILITY: return
+    cols = ('cases', 'loaded', 'refused', 'failures')
+    width = max(len('loader'), *map(len, RELIABILITY))
+    terminalreporter.section('reliability')
+    terminalreporter.write_line(' | '.join([f"{'loader':<{width}}", *(f'{c:>8}' for c in cols)]))
+    total = Counter()
+    for loader, row in sorted(RELIABILITY.items()):
+        total.update(row)
+        terminalreporter.write_line(' | '.join([f'{loader:<{width}}', *(f'{row[c]:>8}' for c in cols)]))
+    terminalreporter.write_line(' | '.join([f"{'total':<{width}}", *(f'{total[c]:>8}' for c in cols)]))
