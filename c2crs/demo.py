@@ -248,7 +248,7 @@ def reply_turn(self: CRSAgent, answer: Answer) -> Turn:
     text = ' '.join(f'@{top}' if t == '<item>' else t for t in answer.reply_tokens) if '<item>' in answer.reply_tokens else answer.reply
     return Turn('recommender', text, [top] if '<item>' in answer.reply_tokens else [], [])
 
-# %% ../nbs/11_demo.ipynb #c050
+# %% ../nbs/11_demo.ipynb #c053
 def save_component(path, kind: str, model: nn.Module, enc_cfg: EncoderConfig, cfg, vocab, history: list) -> Path:
     "Atomically write a fine-tuned `recommender` or `generator` with its configs and vocabulary."
     buf = io.BytesIO()
@@ -263,7 +263,7 @@ def load_component(path, kind: str, enc: EncodedDataset) -> tuple[dict, EncoderC
     check_vocab(ckpt, enc.vocab, path)
     return ckpt, from_dict(EncoderConfig, ckpt['encoder_config'])
 
-# %% ../nbs/11_demo.ipynb #c052
+# %% ../nbs/11_demo.ipynb #c055
 def load_recommender(path, enc: EncodedDataset) -> Recommender:
     "The fine-tuned recommender saved at `path`, for dataset `enc`."
     ckpt, enc_cfg = load_component(path, 'recommender', enc)
@@ -279,7 +279,7 @@ def load_generator(path, enc: EncodedDataset) -> Generator:
                     from_dict(GeneratorConfig, ckpt['config']))
     return load_state(gen, ckpt['state_dict'], path).eval()
 
-# %% ../nbs/11_demo.ipynb #c055
+# %% ../nbs/11_demo.ipynb #c058
 def rebuild_dataset(config: dict, path='config.json') -> CRSDataset:
     "The dataset a run was made on, rebuilt from its `config.json` contents."
     name = config.get('dataset', 'movieworld')
@@ -292,7 +292,7 @@ def rebuild_dataset(config: dict, path='config.json') -> CRSDataset:
         return load_redial_small(shared_data_dir() / 'redial')
     raise DataError(path, 'dataset', f"unknown dataset {name!r}")
 
-# %% ../nbs/11_demo.ipynb #c057
+# %% ../nbs/11_demo.ipynb #c060
 @patch(cls_method=True)
 def from_run(cls: CRSAgent, run_dir, stage: str = 'fine-tuned', k: int = 10) -> CRSAgent:
     "The agent of a run folder written by `c2crs_run`: dataset rebuilt from `config.json`, models from `checkpoints/`."
@@ -314,7 +314,7 @@ def from_run(cls: CRSAgent, run_dir, stage: str = 'fine-tuned', k: int = 10) -> 
     agent.notes = notes
     return agent
 
-# %% ../nbs/11_demo.ipynb #c059
+# %% ../nbs/11_demo.ipynb #c062
 def quick_run(out, n_dialogs: int = 300, seed: int = 0, enc_cfg: EncoderConfig = EncoderConfig(),
               pretrain_cfg: PretrainConfig | None = None, rec_cfg: RecommendConfig | None = None,
               gen_cfg: GeneratorConfig = GeneratorConfig(), conv_cfg: ConverseConfig | None = None) -> Path:
@@ -333,7 +333,7 @@ def quick_run(out, n_dialogs: int = 300, seed: int = 0, enc_cfg: EncoderConfig =
     save_component(ckpts / 'generator.pt', 'generator', gen, enc_cfg, gen_cfg, enc.vocab, train_generator(gen, enc, ccfg))
     return out
 
-# %% ../nbs/11_demo.ipynb #c063
+# %% ../nbs/11_demo.ipynb #c066
 esc = lambda s: html.escape(str(s), quote=True)
 
 def table_html(movies: list[dict]) -> str:
@@ -352,7 +352,7 @@ def bars_html(rows: list[tuple[str, float]], title: str, empty: str) -> str:
                             f"<span>{w:.2f}</span></div>")
     return f"<b>{esc(title)}</b>" + ''.join(bar(l, w) for l, w in rows)
 
-# %% ../nbs/11_demo.ipynb #c066
+# %% ../nbs/11_demo.ipynb #c069
 def turn_text(turn: Turn, kg) -> str:
     "A turn's text with `@<id>` mentions of real entities shown as labels."
     return re.sub(r'@(\d+)', lambda m: f"[{kg.entity_labels[int(m.group(1))]}]" if int(m.group(1)) < kg.n_entities else m.group(0), turn.text)
@@ -367,7 +367,7 @@ def links_html(links: list[Link]) -> str:
     if not links: return "<b>linked words</b><div><i>none: no entity recognised, popular movies shown</i></div>"
     return "<b>linked words</b>" + ''.join(f"<div>{esc(l.words)} → {esc(l.label)}{' (movie)' if l.is_item else ''}</div>" for l in links)
 
-# %% ../nbs/11_demo.ipynb #c068
+# %% ../nbs/11_demo.ipynb #c071
 class DemoApp:
     "The widget demo of a `CRSAgent`: `widget` is what to display; `send`, `replay`, `reset` drive it."
     def __init__(self, agent: CRSAgent, n_dialogs: int = 50):
@@ -389,7 +389,7 @@ class DemoApp:
         self.widget.app = self
         self.wire(); self.render()
 
-# %% ../nbs/11_demo.ipynb #c070
+# %% ../nbs/11_demo.ipynb #c073
 @patch
 def wire(self: DemoApp):
     "Connect the widgets' events to the app."
@@ -414,7 +414,7 @@ def respond(self: DemoApp) -> Answer:
     self.turns.append(self.agent.reply_turn(self.answer))
     self.render(); return self.answer
 
-# %% ../nbs/11_demo.ipynb #c071
+# %% ../nbs/11_demo.ipynb #c074
 @patch
 def reanswer(self: DemoApp):
     "Answer the last seeker turn again (stage changed)."
@@ -437,7 +437,7 @@ def reset(self: DemoApp):
     self.turns, self.answer, self.note = [], None, ''
     self.picker.value = ''; self.render()
 
-# %% ../nbs/11_demo.ipynb #c072
+# %% ../nbs/11_demo.ipynb #c075
 @patch
 def render(self: DemoApp):
     "Redraw every output from the dialog and the last answer (all text escaped)."
@@ -459,7 +459,7 @@ def demo_ui(agent: CRSAgent, n_dialogs: int = 50):
     "The demo widget for `agent` (its `.app` is the `DemoApp` behind it)."
     return DemoApp(agent, n_dialogs).widget
 
-# %% ../nbs/11_demo.ipynb #c077
+# %% ../nbs/11_demo.ipynb #c080
 CHAT_HELP = "type as the seeker; /reset starts over, /stage <name> switches the KG encoder stage, /quit leaves"
 
 def format_answer(a: Answer, k: int) -> str:
@@ -468,7 +468,7 @@ def format_answer(a: Answer, k: int) -> str:
              f"  top-{k} ({a.stage}): " + ' | '.join(f"{m['title']} {m['score']:.2f}" for m in a.movies[:k])]
     return '\n'.join(lines + [f"agent> {a.reply}"])
 
-# %% ../nbs/11_demo.ipynb #c078
+# %% ../nbs/11_demo.ipynb #c081
 def chat(agent: CRSAgent, lines, write=print, k: int = 5):
     "Chat with `agent` over `lines` (one seeker utterance each), writing answers with `write`."
     turns, stage = [], agent.stage
@@ -487,7 +487,7 @@ def chat(agent: CRSAgent, lines, write=print, k: int = 5):
         turns += [turn, agent.reply_turn(a)]
         write(format_answer(a, k))
 
-# %% ../nbs/11_demo.ipynb #c081
+# %% ../nbs/11_demo.ipynb #c084
 def input_lines(prompt: str = 'you> '):
     "Lines from stdin: prompted on a terminal, read plainly from a pipe; stops at end of input or Ctrl-C."
     if not sys.stdin.isatty(): yield from sys.stdin; return
@@ -506,7 +506,7 @@ def c2crs_chat(run_dir: str = 'runs/movieworld',  # run folder written by c2crs_
     print(f'c2crs chat on {run_dir} ({agent.enc.ds.name}); {CHAT_HELP}', *agent.notes, sep='\n', flush=True)
     chat(agent, input_lines(), lambda s: print(s, flush=True), k)
 
-# %% ../nbs/11_demo.ipynb #c083
+# %% ../nbs/11_demo.ipynb #c086
 APP_CELLS = ["import os\nfrom c2crs.demo import CRSAgent, demo_ui",
              "demo_ui(CRSAgent.from_run(os.environ['C2CRS_RUN_DIR'], os.environ.get('C2CRS_STAGE', 'fine-tuned')))"]
 
@@ -518,7 +518,7 @@ def app_notebook(path) -> Path:
     path = Path(path); nbformat.write(nb, path)
     return path
 
-# %% ../nbs/11_demo.ipynb #c086
+# %% ../nbs/11_demo.ipynb #c089
 def voila_args(app: Path, port: int, no_browser: bool) -> list[str]:
     "Command-line arguments for Voilà serving `app` on localhost:`port`."
     return [str(app), f'--port={port}', '--Voila.ip=127.0.0.1', '--show_tracebacks=True', '--theme=light'] + (
