@@ -5,22 +5,25 @@
 # %% ../nbs/12_cli.ipynb #c002
 from __future__ import annotations
 import json, time
+import copy
 from dataclasses import asdict
 from pathlib import Path
 
 from fastcore.script import call_parse
 
-from .core import save_json, set_seed, shared_data_dir
+from .core import format_table, save_json, set_seed, shared_data_dir
 from .data import dataset_stats, encode_dataset, plot_overview
 from .movieworld import MovieWorldConfig, generate_movieworld, view_signal_probe
 from .encoders import EncoderConfig
-from .pretrain import PretrainConfig, pretrain
+from .pretrain import PretrainConfig, pretrain, save_model
 from .viz import plot_cosine_hists, plot_stage_umaps
 from .recommend import RecommendConfig, evaluate, train_system
+from .converse import (ConverseConfig, GeneratorConfig, build_generator, evaluate_generator, recommender_item_filler,
+                            train_generator)
 
 # %% auto #0
-__all__ = ['DATASETS', 'load_dataset', 'format_table', 'markdown_table', 'describe_data', 'pretrain_views', 'recommend_step',
-           'run_pipeline', 'c2crs_run']
+__all__ = ['DATASETS', 'load_dataset', 'describe_data', 'pretrain_views', 'recommend_step', 'converse_step', 'run_pipeline',
+           'c2crs_run']
 
 # %% ../nbs/12_cli.ipynb #c005
 DATASETS = ('movieworld', 'redial-small')
@@ -33,20 +36,6 @@ def load_dataset(name: str, seed: int = 0, n_dialogs: int = MovieWorldConfig.n_d
         if shared_data_dir() is None: raise FileNotFoundError('redial-small needs ../shared/data (or $C2CRS_DATA); it is missing')
         return load_redial_small(shared_data_dir() / 'redial')
     raise ValueError(f"unknown dataset {name!r}; choose one of {DATASETS}")
-
-# %% ../nbs/12_cli.ipynb #c008
-def format_table(rows: dict[str, dict]) -> str:
-    "Rows of equal keys as an aligned text table (first column: the row name)."
-    cols = list(next(iter(rows.values())))
-    cells = [[''] + cols] + [[name] + [str(r[c]) for c in cols] for name, r in rows.items()]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
-    return '\n'.join('  '.join(c.rjust(w) for c, w in zip(row, widths)) for row in cells)
-
-def markdown_table(rows: dict[str, dict], corner: str = '') -> str:
-    "Rows of equal keys as a markdown table (for READMEs and benchmark reports)."
-    cols = list(next(iter(rows.values())))
-    lines = [f"| {corner} | " + ' | '.join(map(str, cols)) + ' |', '|---' * (len(cols) + 1) + '|']
-    return '\n'.join(lines + [f'| {name} | ' + ' | '.join(str(r[c]) for c in cols) + ' |' for name, r in rows.items()])
 
 # %% ../nbs/12_cli.ipynb #c011
 def describe_data(ds, out: Path) -> dict:
@@ -68,28 +57,44 @@ def pretrain_views(enc, out: Path, cfg: PretrainConfig, umap: bool = True) -> tu
     plt.close('all')
     return views, {'alignment': report['metrics'], 'history': report['history'], 'seconds': report['seconds']}
 
-def recommend_step(enc, views, cfg: RecommendConfig, systems=('popularity', 'c2crs')) -> dict:
-    "Fine-tune the recommender on the pre-trained views (and run baselines); test-split metrics per system."
+def recommend_step(enc, views, cfg: RecommendConfig, out: Path, systems=('popularity', 'c2crs')) -> tuple[dict, object]:
+    "Fine-tune the recommender on the pre-trained views (and run baselines); test metrics per system, the C2-CRS model."
     results = {}
     for name in systems:
         scorer, info = train_system(name, enc, cfg.seed, cfg, views=views)
         results[name] = evaluate(scorer, enc.examples['recommend', 'test'], enc.ds.kg, enc.reviews) | {
             k: info[k] for k in ('epochs', 'train s') if k in info}
+    save_model(out / 'checkpoints' / 'recommender.pt', 'recommender', scorer, enc.vocab, encoder_config=EncoderConfig(),
+               config=cfg, history=info['history'])
     shown = ['R@1', 'R@10', 'R@50', 'new R@10', 'NDCG@10', 'MRR@10']
     print('recommendation, test split (whole catalogue)', format_table({n: {k: round(r[k], 3) for k in shown} for n, r in results.items()}), sep='\n')
-    return results
+    return results, scorer
+
+def converse_step(enc, views, scorer, cfg: ConverseConfig, out: Path, max_replies: int = 1000) -> dict:
+    "Train the C2-CRS generator on a copy of the views; test metrics with `<item>` filled by `scorer`; sample replies."
+    gen_cfg = GeneratorConfig()
+    gen = build_generator(enc, gen_cfg, copy.deepcopy(views), seed=cfg.seed)
+    history = train_generator(gen, enc, cfg)
+    metrics, replies = evaluate_generator(gen, enc, 'test', fill_item=recommender_item_filler(scorer, enc.ds.kg),
+                                          max_examples=max_replies)
+    save_model(out / 'checkpoints' / 'generator.pt', 'generator', gen, enc.vocab, encoder_config=EncoderConfig(),
+               config=gen_cfg, converse_config=cfg, history=history)
+    print('conversation, test split (greedy decoding)', format_table({'c2crs': metrics}), sep='\n')
+    for r in replies[:3]: print(f"  reply:     {r['reply']}\n  reference: {' '.join(r['reference'])}")
+    return metrics | {'n replies': len(replies), 'samples': [{k: r[k] for k in ('reply', 'reference')} for r in replies[:5]]}
 
 # %% ../nbs/12_cli.ipynb #c012
 def run_pipeline(dataset: str = 'movieworld', out: str | Path = 'runs/movieworld', seed: int = 0,
                  n_dialogs: int = MovieWorldConfig.n_dialogs, pretrain_cfg: PretrainConfig | None = None,
-                 umap: bool = True, rec_cfg: RecommendConfig | None = None) -> dict:
+                 umap: bool = True, rec_cfg: RecommendConfig | None = None, conv_cfg: ConverseConfig | None = None) -> dict:
     "Build the dataset and run every stage into the run folder `out`; return (and save) the metrics."
     import matplotlib; matplotlib.use('Agg')
     out, start = Path(out), time.perf_counter()
     cfg, rec_cfg = pretrain_cfg or PretrainConfig(seed=seed), rec_cfg or RecommendConfig(epochs=8, seed=seed)
+    conv_cfg = conv_cfg or ConverseConfig(seed=seed)
     set_seed(seed)
-    save_json({'dataset': dataset, 'seed': seed, 'n_dialogs': n_dialogs, 'pretrain': asdict(cfg), 'recommend': asdict(rec_cfg)},
-              out / 'config.json')
+    save_json({'dataset': dataset, 'seed': seed, 'n_dialogs': n_dialogs, 'pretrain': asdict(cfg), 'recommend': asdict(rec_cfg),
+               'converse': asdict(conv_cfg)}, out / 'config.json')
     ds = load_dataset(dataset, seed, n_dialogs)
     metrics = {'dataset': ds.name, 'stats': describe_data(ds, out)}
     if dataset == 'movieworld':
@@ -97,7 +102,8 @@ def run_pipeline(dataset: str = 'movieworld', out: str | Path = 'runs/movieworld
         print('view-signal probe (test split, simple scorers)', format_table(probe), sep='\n')
     enc = encode_dataset(ds)
     views, metrics['pretrain'] = pretrain_views(enc, out, cfg, umap)
-    metrics['recommend'] = recommend_step(enc, views, rec_cfg)
+    metrics['recommend'], scorer = recommend_step(enc, views, rec_cfg, out)
+    metrics['generate'] = converse_step(enc, views, scorer, conv_cfg, out)
     metrics['wall_seconds'] = round(time.perf_counter() - start, 1)
     save_json(metrics, out / 'metrics.json')
     print(f'run folder: {out.resolve()} ({metrics["wall_seconds"]} s)')
@@ -112,8 +118,9 @@ def c2crs_run(dataset: str = 'movieworld',  # 'movieworld' (embedded, synthetic)
               coarse_epochs: int = PretrainConfig.coarse_epochs,  # pre-training epochs of the coarse stage
               fine_epochs: int = PretrainConfig.fine_epochs,      # then of the fine stage
               rec_epochs: int = 8,          # recommender fine-tuning epochs at most (early stopping on dev)
+              gen_epochs: int = ConverseConfig.epochs,  # response generator training epochs
               no_umap: bool = False):       # skip the UMAP figure (saves numba's ~30 s compile)
     "Run the c2crs pipeline on a dataset and write config, stats, checkpoints, figures and metrics into a run folder."
     cfg = PretrainConfig(coarse_epochs=coarse_epochs, fine_epochs=fine_epochs, seed=seed)
     run_pipeline(dataset, out or f'runs/{dataset}', seed, n_dialogs, cfg, umap=not no_umap,
-                 rec_cfg=RecommendConfig(epochs=rec_epochs, seed=seed))
+                 rec_cfg=RecommendConfig(epochs=rec_epochs, seed=seed), conv_cfg=ConverseConfig(epochs=gen_epochs, seed=seed))

@@ -18,14 +18,15 @@ from .core import get_device, set_seed
 from .data import BOS, EOS, ITEM, PAD, EncodedDataset, Example, batches, label_tokens
 from .encoders import EncoderConfig, ViewSet, default_views
 from .pretrain import to_device
+from .recommend import recommend
 
 # %% auto #0
 __all__ = ['BANNED', 'ngrams', 'distinct_n', 'distinct_per_sentence', 'sentence_bleu', 'bleu', 'perplexity',
            'response_frequencies', 'instance_weights', 'weighted_nll', 'GeneratorConfig', 'with_null_slot',
            'DecoderLayer', 'label_token_table', 'knowledge_vocab', 'Generator', 'build_generator', 'finish',
            'greedy_decode', 'repeat_memory', 'beam_decode', 'ConverseConfig', 'beta_for', 'dev_perplexity',
-           'train_generator', 'popular_item_filler', 'fill_items', 'batch_row', 'generate_replies', 'text_metrics',
-           'evaluate_generator', 'sweep_instance_weights']
+           'train_generator', 'popular_item_filler', 'recommender_item_filler', 'fill_items', 'batch_row',
+           'generate_replies', 'text_metrics', 'evenly_spaced', 'evaluate_generator', 'sweep_instance_weights']
 
 # %% ../nbs/09_converse.ipynb #c005
 def ngrams(tokens: list, n: int) -> list[tuple]:
@@ -307,6 +308,10 @@ def popular_item_filler(enc: EncodedDataset) -> Callable[[dict], str]:
     title = ' '.join(label_tokens(enc.ds.kg.entity_labels[top]))
     return lambda row: title
 
+def recommender_item_filler(scorer, kg) -> Callable[[dict], str]:
+    "A `fill_item` naming the recommender's top movie for the reply's own context (the ReDial convention)."
+    return lambda row: ' '.join(label_tokens(kg.entity_labels[int(recommend(scorer, row, k=1)[0][0, 0])]))
+
 def fill_items(tokens: list[str], title: str) -> list[str]:
     "Replace every `<item>` token by the words of `title`."
     return [w for t in tokens for w in (title.split() if t == '<item>' else [t])]
@@ -336,10 +341,15 @@ def text_metrics(replies: list[dict]) -> dict[str, float]:
     hyps, refs = [r['tokens'] for r in replies], [r['reference'] for r in replies]
     return {f'Distinct-{n}': round(distinct_n(hyps, n), 4) for n in (2, 3, 4)} | {'BLEU-2': round(bleu(hyps, refs), 4)}
 
+def evenly_spaced(items: list, n: int | None) -> list:
+    "At most `n` of `items`, evenly spaced from the first (all of them if `n` is None)."
+    if n is None or len(items) <= n: return items
+    return [items[i * len(items) // n] for i in range(n)]
+
 def evaluate_generator(gen: Generator, enc: EncodedDataset, split: str = 'test', beam: int = 1,
-                       fill_item: Callable[[dict], str] | None = None) -> tuple[dict, list[dict]]:
-    "Text metrics of decoded replies and teacher-forced perplexity on `split`; also the replies."
-    replies = generate_replies(gen, enc, enc.examples['generate', split], beam, fill_item=fill_item)
+                       fill_item: Callable[[dict], str] | None = None, max_examples: int | None = None) -> tuple[dict, list[dict]]:
+    "Text metrics of the replies decoded for (at most `max_examples` of) `split`, its perplexity; also the replies."
+    replies = generate_replies(gen, enc, evenly_spaced(enc.examples['generate', split], max_examples), beam, fill_item=fill_item)
     return text_metrics(replies) | {'perplexity': round(dev_perplexity(gen, enc, split), 3)}, replies
 
 # %% ../nbs/09_converse.ipynb #c044

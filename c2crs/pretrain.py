@@ -136,7 +136,8 @@ def load_checkpoint(path: str | Path) -> dict:
     "A checkpoint's contents, loaded with `weights_only=True` (plain data and tensors only)."
     try: return torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:   # refused globals, truncated or foreign files
-        raise DataError(path, 'checkpoint', f"not a plain-data checkpoint: {type(e).__name__}: {str(e).splitlines()[0]}") from None
+        why = str(e).partition('\n')[0] or 'empty or truncated file'
+        raise DataError(path, 'checkpoint', f"not a plain-data checkpoint: {type(e).__name__}: {why}") from None
 
 # %% ../nbs/06_pretrain.ipynb #c020
 def pretrain(enc: EncodedDataset, enc_cfg: EncoderConfig = EncoderConfig(), cfg: PretrainConfig = PretrainConfig(),

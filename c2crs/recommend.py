@@ -203,7 +203,7 @@ def train_epoch(model: nn.Module, enc: EncodedDataset, opt, cfg: RecommendConfig
     model.train()
     for batch in tqdm(order, total=-(-len(examples) // cfg.batch_size), desc=f'epoch {epoch + 1}', leave=False, mininterval=1):
         batch = to_device(batch, device)
-        loss = rec_loss(model, batch)
+        loss = model.loss(batch) if hasattr(model, 'loss') else rec_loss(model, batch)   # a model may bring its own loss
         opt.zero_grad(); loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), cfg.clip); opt.step()
         total, n = total + loss.item(), n + 1

@@ -7,6 +7,7 @@ import torch
 from c2crs.cli import format_table, run_pipeline
 from c2crs.pretrain import PretrainConfig
 from c2crs.recommend import RecommendConfig
+from c2crs.converse import ConverseConfig
 
 QUICK = PretrainConfig(coarse_epochs=1, fine_epochs=1)
 QUICK_REC = RecommendConfig(epochs=1)
@@ -20,7 +21,8 @@ def test_console_script_help():
 
 def test_console_script_writes_run_folder(tmp_path):
     run = tmp_path / 'run'
-    subprocess.run([SCRIPT, '--out', run, '--n_dialogs', '300', '--coarse_epochs', '1', '--fine_epochs', '1', '--rec_epochs', '1'],
+    subprocess.run([SCRIPT, '--out', run, '--n_dialogs', '300', '--coarse_epochs', '1', '--fine_epochs', '1', '--rec_epochs', '1',
+                    '--gen_epochs', '1'],
                    check=True, capture_output=True)
     assert {p.name for p in run.iterdir()} >= {'config.json', 'stats.json', 'metrics.json', 'data_overview.png',
                                                'alignment_umap.png', 'alignment_cosines.png', 'checkpoints'}
@@ -32,10 +34,15 @@ def test_console_script_writes_run_folder(tmp_path):
     assert set(metrics['recommend']) == {'popularity', 'c2crs'} and 0 <= metrics['recommend']['c2crs']['R@50'] <= 1
     ckpt = torch.load(run / 'checkpoints' / 'fine.pt', weights_only=True)
     assert ckpt['stage'] == 'fine' and ckpt['pretrain_config']['coarse_epochs'] == 1
+    assert 0 < metrics['generate']['Distinct-2'] <= 1 and metrics['generate']['perplexity'] > 1
+    kinds = {p.name: torch.load(p, weights_only=True)['kind'] for p in (run / 'checkpoints').iterdir()}
+    assert kinds == {'random.pt': 'views', 'coarse.pt': 'views', 'fine.pt': 'views', 'recommender.pt': 'recommender',
+                     'generator.pt': 'generator'}
 
 
 def test_same_seed_same_metrics(tmp_path):
-    runs = [run_pipeline(out=tmp_path / name, n_dialogs=300, seed=3, pretrain_cfg=QUICK, umap=False, rec_cfg=QUICK_REC) for name in 'ab']
+    runs = [run_pipeline(out=tmp_path / name, n_dialogs=300, seed=3, pretrain_cfg=QUICK, umap=False, rec_cfg=QUICK_REC,
+                         conv_cfg=ConverseConfig(epochs=1, seed=3)) for name in 'ab']
     for m in runs:
         m.pop('wall_seconds'); m['pretrain'].pop('seconds')
         for r in m['recommend'].values(): r.pop('train s', None)

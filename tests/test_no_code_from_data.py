@@ -279,9 +279,6 @@ def test_truncated_and_garbage_checkpoints(tmp_path, reliability):
             assert i == len(variants) - 1, f'variant {i} loaded'
 
 
-@pytest.mark.xfail(strict=True, raises=IndexError,
-                   reason="load_checkpoint formats str(e).splitlines()[0]; torch raises a bare EOFError() on an empty "
-                          "file, so IndexError escapes (fix in nbs/06_pretrain.ipynb: str(e).partition('\\n')[0])")
 def test_empty_checkpoint(tmp_path):
     path = tmp_path / 'empty.pt'
     path.write_bytes(b'')
