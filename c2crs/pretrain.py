@@ -4,8 +4,8 @@
 
 # %% ../nbs/06_pretrain.ipynb #c002
 from __future__ import annotations
-import io, time
-from dataclasses import asdict, dataclass, is_dataclass
+import hashlib, io, time
+from dataclasses import asdict, dataclass, is_dataclass, replace
 from pathlib import Path
 
 import torch
@@ -19,8 +19,10 @@ from .contrastive import (FINE_VIEWS, TripleBuilder, alignment, coarse_inputs, c
                                fine_units, stage_loss, uniformity)
 
 # %% auto #0
-__all__ = ['PretrainConfig', 'to_device', 'triples_to', 'train_stage', 'heldout_examples', 'heldout_vectors',
-           'word_entity_recall', 'alignment_metrics', 'save_model', 'save_checkpoint', 'load_checkpoint', 'pretrain']
+__all__ = ['STAGES', 'PretrainConfig', 'to_device', 'triples_to', 'train_epoch', 'train_stage', 'heldout_examples',
+           'heldout_vectors', 'word_entity_recall', 'alignment_metrics', 'save_model', 'save_checkpoint',
+           'load_checkpoint', 'run_settings', 'settings_diff', 'rng_states', 'set_rng_states', 'save_training_state',
+           'load_training_state', 'restore_training_state', 'stage_todo', 'pretrain']
 
 # %% ../nbs/06_pretrain.ipynb #c005
 @dataclass
@@ -48,23 +50,31 @@ def triples_to(triples, device):
     return type(triples)(**{k: v.to(device) for k, v in vars(triples).items()})
 
 # %% ../nbs/06_pretrain.ipynb #c011
-def train_stage(views: ViewSet, enc: EncodedDataset, stage: str, cfg: PretrainConfig, epochs: int,
-                builder: TripleBuilder | None = None) -> list[dict]:
-    "Train `views` for `epochs` on the `stage` loss; return the mean loss parts of every epoch."
+def train_epoch(views: ViewSet, enc: EncodedDataset, stage: str, cfg: PretrainConfig, opt: torch.optim.Optimizer,
+                epoch: int, epochs: int, builder: TripleBuilder | None = None) -> dict:
+    "Epoch `epoch` (0-based, of `epochs`) of the `stage` loss; its history row: the mean loss parts."
     device, examples = next(views.parameters()).device, enc.examples[cfg.task, 'train']
-    opt, history = torch.optim.Adam(views.parameters(), lr=cfg.lr), []
-    views.train()
-    for epoch in range(epochs):
-        sums, n = {}, 0
-        order = batches(examples, enc.ds.kg, enc.reviews, cfg.batch_size, shuffle=True, seed=cfg.seed * 1000 + epoch)
-        for batch in tqdm(order, total=-(-len(examples) // cfg.batch_size), desc=f'{stage} epoch {epoch + 1}/{epochs}', leave=False, mininterval=1):
-            triples = builder(batch) if stage == 'fine' else None
-            triples = None if triples is None else triples_to(triples, device)
-            loss, parts = stage_loss(stage, views, to_device(batch, device), triples, cfg.lam, cfg.temperature)
-            opt.zero_grad(); loss.backward()
-            torch.nn.utils.clip_grad_norm_(views.parameters(), cfg.clip); opt.step()
-            sums = {k: sums.get(k, 0) + v for k, v in parts.items()}; n += 1
-        history.append({'stage': stage, 'epoch': epoch + 1, **{k: round(v / n, 4) for k, v in sums.items()}})
+    views.train(); sums, n = {}, 0
+    order = batches(examples, enc.ds.kg, enc.reviews, cfg.batch_size, shuffle=True, seed=cfg.seed * 1000 + epoch)
+    for batch in tqdm(order, total=-(-len(examples) // cfg.batch_size), desc=f'{stage} epoch {epoch + 1}/{epochs}', leave=False, mininterval=1):
+        triples = builder(batch) if stage == 'fine' else None
+        triples = None if triples is None else triples_to(triples, device)
+        loss, parts = stage_loss(stage, views, to_device(batch, device), triples, cfg.lam, cfg.temperature)
+        opt.zero_grad(); loss.backward()
+        torch.nn.utils.clip_grad_norm_(views.parameters(), cfg.clip); opt.step()
+        sums = {k: sums.get(k, 0) + v for k, v in parts.items()}; n += 1
+    return {'stage': stage, 'epoch': epoch + 1, **{k: round(v / n, 4) for k, v in sums.items()}}
+
+
+# %% ../nbs/06_pretrain.ipynb #x001
+def train_stage(views: ViewSet, enc: EncodedDataset, stage: str, cfg: PretrainConfig, epochs: int,
+                builder: TripleBuilder | None = None, opt: torch.optim.Optimizer | None = None, start_epoch: int = 0,
+                on_epoch_end=None) -> list[dict]:
+    "Epochs `start_epoch`..`epochs` of `stage` with `opt` (default: a fresh Adam); each row also goes to `on_epoch_end(row)`."
+    opt, history = opt or torch.optim.Adam(views.parameters(), lr=cfg.lr), []
+    for epoch in range(start_epoch, epochs):
+        history.append(train_epoch(views, enc, stage, cfg, opt, epoch, epochs, builder))
+        if on_epoch_end: on_epoch_end(history[-1])
     return history
 
 # %% ../nbs/06_pretrain.ipynb #c013
@@ -139,26 +149,102 @@ def load_checkpoint(path: str | Path) -> dict:
         why = str(e).partition('\n')[0] or 'empty or truncated file'
         raise DataError(path, 'checkpoint', f"not a plain-data checkpoint: {type(e).__name__}: {why}") from None
 
+# %% ../nbs/06_pretrain.ipynb #x005
+def run_settings(enc: EncodedDataset, enc_cfg: EncoderConfig, cfg: PretrainConfig, eval_split: str | None,
+                 keep_states: bool) -> dict:
+    "What a saved training state must share with this run: the configs (not the device), the report's contents, the data."
+    train = enc.examples[cfg.task, 'train']
+    data = hashlib.sha1(repr((enc.vocab.itos, [(e.dialog_id, e.turn, e.target) for e in train])).encode()).hexdigest()
+    return {'encoder_config': asdict(enc_cfg), 'pretrain_config': asdict(replace(cfg, device=None)), 'eval_split': eval_split,
+            'keep_states': keep_states, 'data': data}
+
+def settings_diff(saved: dict, now: dict) -> list[str]:
+    "The settings that differ, as 'name: saved X, now Y' (nested dicts as 'outer.inner')."
+    out = []
+    for k in sorted(set(saved) | set(now)):
+        a, b = saved.get(k), now.get(k)
+        if isinstance(a, dict) and isinstance(b, dict): out += [f'{k}.{d}' for d in settings_diff(a, b)]
+        elif a != b: out.append(f'{k}: saved {a!r}, now {b!r}')
+    return out
+
+# %% ../nbs/06_pretrain.ipynb #x008
+def rng_states() -> dict:
+    "torch's random-number states: the CPU's and (if any) every CUDA device's."
+    return {'cpu': torch.get_rng_state(), 'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
+
+def set_rng_states(states: dict) -> None:
+    "Restore what `rng_states` returned (the CUDA states only where the same devices exist)."
+    torch.set_rng_state(states['cpu'])
+    if states['cuda'] and torch.cuda.is_available() and len(states['cuda']) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(states['cuda'])
+
+# %% ../nbs/06_pretrain.ipynb #x011
+def save_training_state(path: str | Path, position: dict, views: ViewSet, opt: torch.optim.Optimizer | None,
+                        report: dict, settings: dict) -> Path:
+    "Atomically write, as plain data, all a resume needs: `position`, weights, optimizer, RNG states, the report so far."
+    buf = io.BytesIO()
+    torch.save({'kind': 'training', 'settings': settings, **position, 'optimizer': opt.state_dict() if opt else None,
+                'state_dict': {k: v.cpu() for k, v in views.state_dict().items()}, 'rng': rng_states(), 'report': report}, buf)
+    return atomic_write_bytes(path, buf.getvalue())
+
+def load_training_state(path: str | Path, settings: dict) -> dict | None:
+    "The training state at `path` (None if there is none); a `DataError` if it is not one or has other `settings`."
+    if not Path(path).exists(): return None
+    state = load_checkpoint(path)
+    if not isinstance(state, dict) or state.get('kind') != 'training': raise DataError(path, 'kind', 'not a training state')
+    if diff := settings_diff(state['settings'], settings):
+        raise DataError(path, 'settings', f"saved by a run with other settings ({'; '.join(diff)}); "
+                                          "resume with the same settings or use another out_dir")
+    return state
+
+# %% ../nbs/06_pretrain.ipynb #x014
+STAGES = ('random', 'coarse', 'fine')   # 'random': the untrained views, measured before any epoch
+
+def restore_training_state(state: dict, views: ViewSet, path='training.pt') -> dict:
+    "Load `state`'s weights into `views` and its RNG states into torch; return its report."
+    try: views.load_state_dict(state['state_dict'])
+    except RuntimeError as e: raise DataError(path, 'state_dict', f"weights do not fit these views: {str(e).splitlines()[0]}") from None
+    set_rng_states(state['rng'])
+    return state['report']
+
+def stage_todo(state: dict | None, stage: str) -> int | None:
+    "The epoch of `stage` to start from by the saved `state` (None: nothing saved), or None if it is trained and measured."
+    if state is None: return 0
+    here, saved = STAGES.index(stage), STAGES.index(state['stage'])
+    if here < saved or (here == saved and state['measured']): return None
+    return state['epoch'] if here == saved else 0
+
 # %% ../nbs/06_pretrain.ipynb #c020
 def pretrain(enc: EncodedDataset, enc_cfg: EncoderConfig = EncoderConfig(), cfg: PretrainConfig = PretrainConfig(),
              out_dir: str | Path | None = None, eval_split: str | None = 'test', views: ViewSet | None = None,
-             keep_states: bool = False) -> tuple[ViewSet, dict]:
+             keep_states: bool = False, resume: bool = False) -> tuple[ViewSet, dict]:
     """Coarse then fine pre-training of `views` (default: fresh `default_views`); returns them and a report with, per stage,
-    held-out vectors and alignment metrics (unless `eval_split` is None), losses, seconds and (if `keep_states`) the weights."""
+    held-out vectors and alignment metrics (unless `eval_split` is None), losses, seconds and (if `keep_states`) the weights.
+    With `out_dir`: a checkpoint per stage and `training.pt` after every epoch, which `resume` continues from."""
+    if resume and not out_dir: raise ValueError('resume=True needs the out_dir that holds training.pt')
     set_seed(cfg.seed)
     views = (views if views is not None else default_views(len(enc.vocab), enc.ds.kg, enc_cfg)).to(get_device(cfg.device))
-    builder = TripleBuilder(enc.ds.kg, enc.vocab, enc.reviews)
-    report = {'metrics': {}, 'vectors': {}, 'history': [], 'seconds': {}, 'states': {}}
+    builder, settings = TripleBuilder(enc.ds.kg, enc.vocab, enc.reviews), run_settings(enc, enc_cfg, cfg, eval_split, keep_states)
+    path = Path(out_dir) / 'training.pt' if out_dir else None
+    state = load_training_state(path, settings) if resume else None
+    report = restore_training_state(state, views, path) if state else {'metrics': {}, 'vectors': {}, 'history': [], 'seconds': {}, 'states': {}}
+    def save(stage, epoch, measured, opt=None):
+        if out_dir: save_training_state(path, {'stage': stage, 'epoch': epoch, 'measured': measured}, views, opt, report, settings)
     def after(stage):
         if eval_split:
             report['vectors'][stage] = heldout_vectors(views, enc, builder, eval_split)
             report['metrics'][stage] = alignment_metrics(report['vectors'][stage])
         if keep_states: report['states'][stage] = {k: v.detach().cpu().clone() for k, v in views.state_dict().items()}
         if out_dir: save_checkpoint(Path(out_dir) / f'{stage}.pt', views, stage, enc_cfg, cfg, enc.vocab, report['history'])
-    after('random')
+    if stage_todo(state, 'random') is not None: after('random'); save('random', 0, True)
     for stage, epochs in (('coarse', cfg.coarse_epochs), ('fine', cfg.fine_epochs)):
-        start = time.perf_counter()
-        report['history'] += train_stage(views, enc, stage, cfg, epochs, builder)
-        report['seconds'][stage] = round(time.perf_counter() - start, 1)
-        after(stage)
+        if (first := stage_todo(state, stage)) is None: continue          # trained and measured before the resume
+        opt = torch.optim.Adam(views.parameters(), lr=cfg.lr)
+        if first: opt.load_state_dict(state['optimizer'])                  # cut short: Adam's state as it was saved
+        start, before = time.perf_counter(), report['seconds'].get(stage, 0.0)
+        def epoch_end(row):
+            report['history'].append(row); report['seconds'][stage] = round(before + time.perf_counter() - start, 1)
+            save(stage, row['epoch'], False, opt)
+        train_stage(views, enc, stage, cfg, epochs, builder, opt, first, epoch_end)
+        report['seconds'].setdefault(stage, 0.0); after(stage); save(stage, epochs, True)
     return views, report

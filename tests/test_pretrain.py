@@ -34,8 +34,9 @@ def test_same_seed_same_numbers(small):
 def test_checkpoints_are_plain_data_and_written_atomically(small, tmp_path):
     enc = small[0]
     views, _ = pretrain(enc, cfg=PretrainConfig(coarse_epochs=1, fine_epochs=0), out_dir=tmp_path)
-    assert sorted(os.listdir(tmp_path)) == ['coarse.pt', 'fine.pt', 'random.pt']   # no temporary files left
+    assert sorted(os.listdir(tmp_path)) == ['coarse.pt', 'fine.pt', 'random.pt', 'training.pt']   # no temporary files left
     ckpt = torch.load(tmp_path / 'fine.pt', weights_only=True)
+    assert torch.load(tmp_path / 'training.pt', weights_only=True)['kind'] == 'training'   # resumable, also plain data
     assert ckpt['vocab'] == enc.vocab.itos
     views.load_state_dict(ckpt['state_dict'])
 
