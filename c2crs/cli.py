@@ -46,10 +46,10 @@ def describe_data(ds, out: Path) -> dict:
     plot_overview(ds).savefig(out / 'data_overview.png', dpi=110)
     return stats
 
-def pretrain_views(enc, out: Path, cfg: PretrainConfig, umap: bool = True) -> tuple:
-    "Pre-train (coarse, fine), write checkpoints and alignment figures; return the views and their metrics."
+def pretrain_views(enc, out: Path, cfg: PretrainConfig, umap: bool = True, resume: bool = False) -> tuple:
+    "Pre-train (coarse, fine; `resume`: from `checkpoints/training.pt`), write checkpoints and alignment figures; return the views and their metrics."
     import matplotlib.pyplot as plt
-    views, report = pretrain(enc, EncoderConfig(), cfg, out_dir=out / 'checkpoints')
+    views, report = pretrain(enc, EncoderConfig(), cfg, out_dir=out / 'checkpoints', resume=resume)
     table = {m: {s: report['metrics'][s][m] for s in report['metrics']} for m in report['metrics']['random']}
     print('alignment of the views on held-out dialogs, by stage', format_table(table), sep='\n')
     plot_cosine_hists(report).savefig(out / 'alignment_cosines.png', dpi=110)
@@ -86,8 +86,9 @@ def converse_step(enc, views, scorer, cfg: ConverseConfig, out: Path, max_replie
 # %% ../nbs/12_cli.ipynb #c012
 def run_pipeline(dataset: str = 'movieworld', out: str | Path = 'runs/movieworld', seed: int = 0,
                  n_dialogs: int = MovieWorldConfig.n_dialogs, pretrain_cfg: PretrainConfig | None = None,
-                 umap: bool = True, rec_cfg: RecommendConfig | None = None, conv_cfg: ConverseConfig | None = None) -> dict:
-    "Build the dataset and run every stage into the run folder `out`; return (and save) the metrics."
+                 umap: bool = True, rec_cfg: RecommendConfig | None = None, conv_cfg: ConverseConfig | None = None,
+                 resume: bool = False) -> dict:
+    "Build the dataset and run every stage into the run folder `out` (`resume`: pre-training from its last epoch); return (and save) the metrics."
     import matplotlib; matplotlib.use('Agg')
     out, start = Path(out), time.perf_counter()
     cfg, rec_cfg = pretrain_cfg or PretrainConfig(seed=seed), rec_cfg or RecommendConfig(epochs=8, seed=seed)
@@ -101,7 +102,7 @@ def run_pipeline(dataset: str = 'movieworld', out: str | Path = 'runs/movieworld
         metrics['view_signal_probe'] = probe = view_signal_probe(ds)
         print('view-signal probe (test split, simple scorers)', format_table(probe), sep='\n')
     enc = encode_dataset(ds)
-    views, metrics['pretrain'] = pretrain_views(enc, out, cfg, umap)
+    views, metrics['pretrain'] = pretrain_views(enc, out, cfg, umap, resume)
     metrics['recommend'], scorer = recommend_step(enc, views, rec_cfg, out)
     metrics['generate'] = converse_step(enc, views, scorer, conv_cfg, out)
     metrics['wall_seconds'] = round(time.perf_counter() - start, 1)
@@ -119,8 +120,10 @@ def c2crs_run(dataset: str = 'movieworld',  # 'movieworld' (embedded, synthetic)
               fine_epochs: int = PretrainConfig.fine_epochs,      # then of the fine stage
               rec_epochs: int = 8,          # recommender fine-tuning epochs at most (early stopping on dev)
               gen_epochs: int = ConverseConfig.epochs,  # response generator training epochs
-              no_umap: bool = False):       # skip the UMAP figure (saves numba's ~30 s compile)
+              no_umap: bool = False,        # skip the UMAP figure (saves numba's ~30 s compile)
+              resume: bool = False):        # continue pre-training after its last epoch (same flags); recommender and generator rerun
     "Run the c2crs pipeline on a dataset and write config, stats, checkpoints, figures and metrics into a run folder."
     cfg = PretrainConfig(coarse_epochs=coarse_epochs, fine_epochs=fine_epochs, seed=seed)
     run_pipeline(dataset, out or f'runs/{dataset}', seed, n_dialogs, cfg, umap=not no_umap,
-                 rec_cfg=RecommendConfig(epochs=rec_epochs, seed=seed), conv_cfg=ConverseConfig(epochs=gen_epochs, seed=seed))
+                 rec_cfg=RecommendConfig(epochs=rec_epochs, seed=seed), conv_cfg=ConverseConfig(epochs=gen_epochs, seed=seed),
+                 resume=resume)

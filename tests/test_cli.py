@@ -16,7 +16,7 @@ SCRIPT = Path(sys.executable).parent / 'c2crs_run'
 
 def test_console_script_help():
     out = subprocess.run([SCRIPT, '--help'], capture_output=True, text=True, check=True).stdout
-    for flag in ('--dataset', '--out', '--seed', '--coarse_epochs', '--rec_epochs', '--no_umap'): assert flag in out
+    for flag in ('--dataset', '--out', '--seed', '--coarse_epochs', '--rec_epochs', '--no_umap', '--resume'): assert flag in out
 
 
 def test_console_script_writes_run_folder(tmp_path):
@@ -37,7 +37,7 @@ def test_console_script_writes_run_folder(tmp_path):
     assert 0 < metrics['generate']['Distinct-2'] <= 1 and metrics['generate']['perplexity'] > 1
     kinds = {p.name: torch.load(p, weights_only=True)['kind'] for p in (run / 'checkpoints').iterdir()}
     assert kinds == {'random.pt': 'views', 'coarse.pt': 'views', 'fine.pt': 'views', 'recommender.pt': 'recommender',
-                     'generator.pt': 'generator'}
+                     'generator.pt': 'generator', 'training.pt': 'training'}
 
 
 def test_same_seed_same_metrics(tmp_path):
