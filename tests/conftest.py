@@ -57,7 +57,38 @@ def reliability():
     return ReliabilityLog()
 
 
+# Crash-recovery and determinism figures (tests/test_resume.py): runs per scenario; a failing run fails its test.
+RECOVERY: dict[str, Counter] = {}   # scenario -> Counter(runs, failures)
+
+
+class RecoveryLog:
+    "Counts runs per scenario: `with log.run('kill -9 mid-epoch -> resume'): ...`."
+    @contextlib.contextmanager
+    def run(self, scenario: str):
+        row = RECOVERY.setdefault(scenario, Counter())
+        row['runs'] += 1
+        try: yield
+        except BaseException:
+            row['failures'] += 1
+            raise
+
+
+@pytest.fixture(scope='session')
+def recovery():
+    "The session's `RecoveryLog`."
+    return RecoveryLog()
+
+
+def recovery_summary(terminalreporter):
+    width = max(len('scenario'), *map(len, RECOVERY))
+    terminalreporter.section('reliability: crash recovery and determinism')
+    terminalreporter.write_line(f"{'scenario':<{width}} | {'runs':>8} | {'failures':>8}")
+    for scenario, row in RECOVERY.items():
+        terminalreporter.write_line(f"{scenario:<{width}} | {row['runs']:>8} | {row['failures']:>8}")
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if RECOVERY: recovery_summary(terminalreporter)
     if not RELIABILITY: return
     cols = ('cases', 'loaded', 'refused', 'failures')
     width = max(len('loader'), *map(len, RELIABILITY))
