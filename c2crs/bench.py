@@ -14,6 +14,7 @@ from fastcore.script import call_parse
 
 from .core import get_device, markdown_table, save_json, set_seed
 from .data import EncodedDataset, encode_dataset
+from .movieworld import MovieWorldConfig, generate_movieworld
 from .encoders import ConversationView, EncoderConfig, KGView, ReviewView, ViewSet, default_views
 from .contrastive import TripleBuilder, stage_loss
 from .pretrain import PretrainConfig, pretrain, triples_to
@@ -50,7 +51,7 @@ class BenchConfig:
     seeds: tuple = (0, 1, 2)
     recommenders: tuple = BASELINES + ABLATIONS
     generators: tuple = GENERATORS
-    n_dialogs: int = 1500                          # MovieWorld size
+    n_dialogs: int = MovieWorldConfig.n_dialogs   # MovieWorld size (as in the main job)
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     pretrain: PretrainConfig = field(default_factory=PretrainConfig)
     recommend: RecommendConfig = field(default_factory=lambda: RecommendConfig(epochs=15, batch_size=256))
@@ -208,7 +209,6 @@ def load_results(path: Path, settings: dict) -> list[dict]:
 # %% ../nbs/10_bench.ipynb #c039
 def load_bench_dataset(name: str, n_dialogs: int) -> EncodedDataset:
     "Encoded MovieWorld (generated with seed 0) or ReDial-small (from ../shared/data)."
-    from c2crs.movieworld import MovieWorldConfig, generate_movieworld
     if name == 'movieworld': return encode_dataset(generate_movieworld(MovieWorldConfig(n_dialogs=n_dialogs, seed=0)))
     if name == 'redial-small':
         from c2crs.core import shared_data_dir
