@@ -81,7 +81,7 @@ def recovery():
 
 def recovery_summary(terminalreporter):
     width = max(len('scenario'), *map(len, RECOVERY))
-    terminalreporter.section('reliability: crash recovery and determinism')
+    terminalreporter.section('reliability: hostile chat input, crash recovery and determinism')
     terminalreporter.write_line(f"{'scenario':<{width}} | {'runs':>8} | {'failures':>8}")
     for scenario, row in RECOVERY.items():
         terminalreporter.write_line(f"{scenario:<{width}} | {row['runs']:>8} | {row['failures']:>8}")

@@ -39,7 +39,11 @@ HOSTILE = ['', '   ', 'x' * 100_000, 'qwertyuiop asdfghjkl zxcvbnm', '🍿🎬 �
 
 
 @pytest.mark.parametrize('text', HOSTILE, ids=['empty', 'blank', '100k', 'unknown', 'non-ascii', 'html', 'mentions', 'control'])
-def test_hostile_input_gets_popular_items(agent, text):
+def test_hostile_input_gets_popular_items(agent, text, recovery):
+    with recovery.run('hostile chat input -> CRSAgent.answer'): check_hostile_answer(agent, text)
+
+
+def check_hostile_answer(agent, text):
     a = agent.answer([text])
     assert [m['rank'] for m in a.movies] == [1, 2, 3, 4, 5]
     assert all(x['score'] >= y['score'] for x, y in zip(a.movies, a.movies[1:]))
@@ -157,7 +161,11 @@ def test_chat_function(agent):
     assert said[-1].startswith('type as the seeker')
 
 
-def test_chat_script_piped(run):
+def test_chat_script_piped(run, recovery):
+    with recovery.run('hostile chat input -> piped c2crs_chat session'): check_piped_chat(run)
+
+
+def check_piped_chat(run):
     lines = f'hi! i like {ACTOR}\n/stage coarse\n🍿 <b>hé</b>\n' + 'x' * 100_000 + '\n/reset\nsomething scary\n'   # ends at EOF
     start = time.perf_counter()
     out = subprocess.run([BIN / 'c2crs_chat', '--run_dir', run, '--k', '4'], input=lines, capture_output=True,
