@@ -23,10 +23,11 @@ from .recommend import recommend
 # %% auto #0
 __all__ = ['BANNED', 'ngrams', 'distinct_n', 'distinct_per_sentence', 'sentence_bleu', 'bleu', 'perplexity',
            'response_frequencies', 'instance_weights', 'weighted_nll', 'GeneratorConfig', 'with_null_slot',
-           'DecoderLayer', 'label_token_table', 'knowledge_vocab', 'Generator', 'build_generator', 'finish',
-           'greedy_decode', 'repeat_memory', 'beam_decode', 'ConverseConfig', 'beta_for', 'dev_perplexity',
-           'train_generator', 'popular_item_filler', 'recommender_item_filler', 'fill_items', 'batch_row',
-           'generate_replies', 'text_metrics', 'evenly_spaced', 'evaluate_generator', 'sweep_instance_weights']
+           'DecoderLayer', 'label_token_table', 'knowledge_vocab', 'Generator', 'build_generator',
+           'repeated_ngram_bans', 'finish', 'greedy_decode', 'repeat_memory', 'beam_decode', 'ConverseConfig',
+           'beta_for', 'dev_perplexity', 'train_generator', 'popular_item_filler', 'recommender_item_filler',
+           'fill_items', 'batch_row', 'generate_replies', 'text_metrics', 'evenly_spaced', 'evaluate_generator',
+           'sweep_instance_weights']
 
 # %% ../nbs/09_converse.ipynb #c005
 def ngrams(tokens: list, n: int) -> list[tuple]:
@@ -203,10 +204,19 @@ def build_generator(enc: EncodedDataset, cfg: GeneratorConfig = GeneratorConfig(
 # %% ../nbs/09_converse.ipynb #c028
 BANNED = (PAD, BOS)
 
-def _step_logp(gen, mem, tokens):
-    "Log-probabilities of the next token after `tokens` (B, V), PAD and BOS banned."
+def repeated_ngram_bans(tokens: Tensor, n: int) -> list[list[int]]:
+    "Per row of `tokens` (B, T), the next tokens that would repeat one of its n-grams (none if n < 2)."
+    bans = []
+    for row in tokens.tolist():
+        tail = tuple(row[len(row) - n + 1:]) if n >= 2 else None
+        bans.append([row[i + n - 1] for i in range(len(row) - n + 1) if tail is not None and tuple(row[i:i + n - 1]) == tail])
+    return bans
+
+def _step_logp(gen, mem, tokens, no_repeat: int = 3):
+    "Log-probabilities of the next token after `tokens` (B, V): PAD, BOS and repeated `no_repeat`-grams banned."
     logp = gen.decode(mem, tokens)[:, -1]
     logp[:, list(BANNED)] = float('-inf')
+    for i, ban in enumerate(repeated_ngram_bans(tokens, no_repeat)): logp[i, ban] = float('-inf')
     return logp
 
 def finish(seqs: Tensor) -> Tensor:
@@ -215,12 +225,12 @@ def finish(seqs: Tensor) -> Tensor:
     return seqs.masked_fill(after, PAD)
 
 @torch.no_grad()
-def greedy_decode(gen: Generator, batch: dict, max_len: int = 30) -> Tensor:
+def greedy_decode(gen: Generator, batch: dict, max_len: int = 30, no_repeat: int = 3) -> Tensor:
     "Greedy replies (B, <= max_len): tokens, then EOS and PAD, or `max_len` tokens without EOS."
     gen.eval(); mem = gen.encode(batch)
     tokens = torch.full((batch['context_tokens'].shape[0], 1), BOS, device=gen.embed.weight.device)
     for _ in range(max_len):
-        tokens = torch.cat([tokens, _step_logp(gen, mem, tokens).argmax(-1, keepdim=True)], 1)
+        tokens = torch.cat([tokens, _step_logp(gen, mem, tokens, no_repeat).argmax(-1, keepdim=True)], 1)
         if (tokens == EOS).any(1).all(): break
     return finish(tokens[:, 1:])
 
@@ -232,7 +242,8 @@ def repeat_memory(mem: dict, k: int) -> dict:
             'pooled': [rep(p) for p in mem['pooled']], **({'kv': rep(mem['kv'])} if 'kv' in mem else {})}
 
 @torch.no_grad()
-def beam_decode(gen: Generator, batch: dict, beam: int = 4, max_len: int = 30, length_norm: bool = True) -> Tensor:
+def beam_decode(gen: Generator, batch: dict, beam: int = 4, max_len: int = 30, length_norm: bool = True,
+                no_repeat: int = 3) -> Tensor:
     "Beam search; the best finished beam per row (log-prob / length if `length_norm`)."
     gen.eval(); b, k = batch['context_tokens'].shape[0], beam
     mem, dev = repeat_memory(gen.encode(batch), k), gen.embed.weight.device
@@ -241,7 +252,7 @@ def beam_decode(gen: Generator, batch: dict, beam: int = 4, max_len: int = 30, l
     lengths = torch.zeros(b, k, device=dev)
     for _ in range(max_len):
         done = (tokens == EOS).any(1)                                                # (b*k,)
-        logp = _step_logp(gen, mem, tokens)
+        logp = _step_logp(gen, mem, tokens, no_repeat)
         logp[done] = float('-inf'); logp[done, PAD] = 0.0                            # finished beams only pad
         cand = (scores.unsqueeze(-1) + logp.view(b, k, -1)).view(b, -1)              # (b, k*V)
         scores, idx = cand.topk(k, -1)
@@ -323,12 +334,13 @@ def batch_row(batch: dict, i: int) -> dict:
 # %% ../nbs/09_converse.ipynb #c041
 @torch.no_grad()
 def generate_replies(gen: Generator, enc: EncodedDataset, examples: list[Example], beam: int = 1, max_len: int = 30,
-                     fill_item: Callable[[dict], str] | None = None, batch_size: int = 128) -> list[dict]:
+                     fill_item: Callable[[dict], str] | None = None, batch_size: int = 128, no_repeat: int = 3) -> list[dict]:
     "Decode a reply for every example: the raw tokens (with `<item>`), the filled text and the reference."
     fill_item, out, dev = fill_item or popular_item_filler(enc), [], gen.embed.weight.device
     for batch in batches(examples, enc.ds.kg, enc.reviews, batch_size):
         batch = to_device(batch, dev)
-        seqs = greedy_decode(gen, batch, max_len) if beam == 1 else beam_decode(gen, batch, beam, max_len)
+        seqs = (greedy_decode(gen, batch, max_len, no_repeat) if beam == 1
+                else beam_decode(gen, batch, beam, max_len, no_repeat=no_repeat))
         for i, s in enumerate(seqs.tolist()):
             toks = enc.vocab.decode([t for t in s if t != EOS])
             ref = enc.vocab.decode([t for t in batch['response_tokens'][i, 1:].tolist() if t != EOS])
