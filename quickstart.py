@@ -91,7 +91,7 @@ def render_readme(dest):
 def run_tests():
     check_library_in_sync()
     check_readme_in_sync()
-    sh(BIN / 'nbdev_test', '--do_print')
+    sh(BIN / 'nbdev_test', '--do_print', '--timing')
     rc = subprocess.call([str(BIN / 'python'), '-m', 'pytest', 'tests', '-q', '-rs'], cwd=ROOT)
     if rc == 5: sys.exit('pytest collected no tests')
     if rc: sys.exit(rc)
