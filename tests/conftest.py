@@ -37,16 +37,20 @@ from collections import Counter
 RELIABILITY: dict[str, Counter] = {}   # loader -> Counter(cases, loaded, refused, failures)
 
 
+@contextlib.contextmanager
+def counted(table: dict, key: str, unit: str):
+    "Count one `unit` of `table[key]`, and a failure if the body raises; yields the row's updater."
+    row = table.setdefault(key, Counter())
+    row[unit] += 1
+    try: yield lambda what: row.update([what])
+    except BaseException:
+        row['failures'] += 1
+        raise
+
+
 class ReliabilityLog:
     "Counts cases per loader: `with log.case('loader') as outcome: ...; outcome('loaded' or 'refused')`."
-    @contextlib.contextmanager
-    def case(self, loader: str):
-        row = RELIABILITY.setdefault(loader, Counter())
-        row['cases'] += 1
-        try: yield lambda what: row.update([what])
-        except BaseException:
-            row['failures'] += 1
-            raise
+    def case(self, loader: str): return counted(RELIABILITY, loader, 'cases')
 
     def cases(self, loader: str) -> int: return RELIABILITY.get(loader, Counter())['cases']
 
@@ -63,14 +67,7 @@ RECOVERY: dict[str, Counter] = {}   # scenario -> Counter(runs, failures)
 
 class RecoveryLog:
     "Counts runs per scenario: `with log.run('kill -9 mid-epoch -> resume'): ...`."
-    @contextlib.contextmanager
-    def run(self, scenario: str):
-        row = RECOVERY.setdefault(scenario, Counter())
-        row['runs'] += 1
-        try: yield
-        except BaseException:
-            row['failures'] += 1
-            raise
+    def run(self, scenario: str): return counted(RECOVERY, scenario, 'runs')
 
 
 @pytest.fixture(scope='session')
