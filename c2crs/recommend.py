@@ -142,7 +142,9 @@ def _forward(self: Recommender, batch: dict[str, Tensor]) -> Tensor:
     return torch.where(mask.any(-1, keepdim=True), scores, self.fallback)
 
 def _train(self: Recommender, mode: bool = True):
-    self._cache = None; return nn.Module.train(self, mode)
+    "Training (or leaving it) drops the cached states: the weights may change; `eval()` when in eval mode keeps them."
+    if mode or self.training: self._cache = None
+    return nn.Module.train(self, mode)
 
 def _load_state_dict(self: Recommender, *args, **kwargs):
     self._cache = None; return nn.Module.load_state_dict(self, *args, **kwargs)
