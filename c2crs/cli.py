@@ -11,9 +11,10 @@ from pathlib import Path
 
 from fastcore.script import call_parse
 
-from .core import format_table, save_json, set_seed, shared_data_dir
+from .core import format_table, save_json, set_seed
+from .redial import load_dataset
 from .data import dataset_stats, encode_dataset, plot_overview
-from .movieworld import MovieWorldConfig, generate_movieworld, view_signal_probe
+from .movieworld import MovieWorldConfig, view_signal_probe
 from .encoders import EncoderConfig
 from .pretrain import PretrainConfig, pretrain, save_model
 from .viz import plot_cosine_hists, plot_stage_umaps
@@ -22,20 +23,7 @@ from .converse import (ConverseConfig, GeneratorConfig, build_generator, evaluat
                             train_generator)
 
 # %% auto #0
-__all__ = ['DATASETS', 'load_dataset', 'describe_data', 'pretrain_views', 'recommend_step', 'converse_step', 'run_pipeline',
-           'c2crs_run']
-
-# %% ../nbs/12_cli.ipynb #c005
-DATASETS = ('movieworld', 'redial-small')
-
-def load_dataset(name: str, seed: int = 0, n_dialogs: int = MovieWorldConfig.n_dialogs):
-    "The `CRSDataset` called `name` (one of `DATASETS`)."
-    if name == 'movieworld': return generate_movieworld(MovieWorldConfig(n_dialogs=n_dialogs, seed=seed))
-    if name == 'redial-small':
-        from c2crs.redial import load_redial_small
-        if shared_data_dir() is None: raise FileNotFoundError('redial-small needs ../shared/data (or $C2CRS_DATA); it is missing')
-        return load_redial_small(shared_data_dir() / 'redial')
-    raise ValueError(f"unknown dataset {name!r}; choose one of {DATASETS}")
+__all__ = ['describe_data', 'pretrain_views', 'recommend_step', 'converse_step', 'run_pipeline', 'c2crs_run']
 
 # %% ../nbs/12_cli.ipynb #c011
 def describe_data(ds, out: Path) -> dict:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_demo.ipynb #c002
 from __future__ import annotations
-import copy, html, io, json, os, re, sys, tempfile, time
+import copy, html, json, os, re, sys, tempfile, time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -14,12 +14,13 @@ from torch import nn, Tensor
 from fastcore.basics import patch
 from fastcore.script import call_parse
 
-from .core import DataError, atomic_write_bytes, save_json, set_seed, shared_data_dir
+from .core import DataError, save_json, set_seed
 from .data import (EOS, CRSDataset, ContextTracker, EncodedDataset, EntityLinker, Example, Turn, collate,
                         encode_dataset, item_mention, label_tokens, tokenize)
 from .movieworld import MovieWorldConfig, generate_movieworld
+from .redial import DATASETS, load_dataset
 from .encoders import EncoderConfig, KGEncoder, ViewSet, default_views
-from .pretrain import PretrainConfig, load_checkpoint, pretrain, save_checkpoint
+from .pretrain import PretrainConfig, load_checkpoint, pretrain, save_checkpoint, save_model
 from .recommend import Popularity, Recommender, RecommendConfig, train_system
 from .converse import (ConverseConfig, Generator, GeneratorConfig, build_generator, fill_items, greedy_decode,
                             label_token_table, train_generator)
@@ -250,11 +251,8 @@ def reply_turn(self: CRSAgent, answer: Answer) -> Turn:
 
 # %% ../nbs/11_demo.ipynb #c053
 def save_component(path, kind: str, model: nn.Module, enc_cfg: EncoderConfig, cfg, vocab, history: list) -> Path:
-    "Atomically write a fine-tuned `recommender` or `generator` with its configs and vocabulary."
-    buf = io.BytesIO()
-    torch.save({'kind': kind, 'encoder_config': asdict(enc_cfg), 'config': asdict(cfg), 'vocab': list(vocab.itos),
-                'state_dict': {k: v.detach().cpu() for k, v in model.state_dict().items()}, 'history': history}, buf)
-    return atomic_write_bytes(path, buf.getvalue())
+    "Atomically write a fine-tuned `recommender` or `generator` with its configs and vocabulary (chapter 06's `save_model`)."
+    return save_model(path, kind, model, vocab, encoder_config=enc_cfg, config=cfg, history=history)
 
 def load_component(path, kind: str, enc: EncodedDataset) -> tuple[dict, EncoderConfig]:
     "A component checkpoint (plain data only) checked for its `kind` and vocabulary; and its encoder config."
@@ -283,14 +281,8 @@ def load_generator(path, enc: EncodedDataset) -> Generator:
 def rebuild_dataset(config: dict, path='config.json') -> CRSDataset:
     "The dataset a run was made on, rebuilt from its `config.json` contents."
     name = config.get('dataset', 'movieworld')
-    if name == 'movieworld':
-        return generate_movieworld(MovieWorldConfig(n_dialogs=int(config.get('n_dialogs', MovieWorldConfig.n_dialogs)),
-                                                    seed=int(config.get('seed', 0))))
-    if name == 'redial-small':
-        from c2crs.redial import load_redial_small
-        if shared_data_dir() is None: raise FileNotFoundError('redial-small needs ../shared/data (or $C2CRS_DATA); it is missing')
-        return load_redial_small(shared_data_dir() / 'redial')
-    raise DataError(path, 'dataset', f"unknown dataset {name!r}")
+    if name not in DATASETS: raise DataError(path, 'dataset', f"unknown dataset {name!r}")
+    return load_dataset(name, int(config.get('seed', 0)), int(config.get('n_dialogs', MovieWorldConfig.n_dialogs)))
 
 # %% ../nbs/11_demo.ipynb #c060
 @patch(cls_method=True)

@@ -14,14 +14,15 @@ import torch
 
 from .core import DataError, SkipLog, shared_data_dir
 from .data import CRSDataset, Dialog, EntityLinker, KnowledgeGraph, Turn, dataset_stats, show_dialog, split_stats
+from .movieworld import MovieWorldConfig, generate_movieworld
 
 # %% auto #0
-__all__ = ['SAFE_GLOBALS', 'MENTION_RE', 'REDIAL_KEYS', 'INSPIRED_ROLES', 'INSPIRED_LISTS', 'REDIAL_SMALL_FILES',
+__all__ = ['SAFE_GLOBALS', 'MENTION_RE', 'REDIAL_KEYS', 'INSPIRED_ROLES', 'INSPIRED_LISTS', 'REDIAL_SMALL_FILES', 'DATASETS',
            'UnsafePickleError', 'RestrictedUnpickler', 'load_pickle', 'uri_label', 'entity_uris', 'read_edges',
            'relation_map', 'relation_counts', 'load_kgsf_kg', 'movie_entity_map', 'LoadReport', 'rewrite_mentions',
            'parse_redial_line', 'redial_turn', 'load_redial_dialogs', 'detokenize', 'load_revcore_reviews',
            'load_redial_small', 'inspired_turn', 'load_inspired', 'cache_dir', 'sha256_file', 'download',
-           'fetch_redial_small']
+           'fetch_redial_small', 'load_dataset']
 
 # %% ../nbs/03_redial.ipynb #c006
 SAFE_GLOBALS = {('collections', 'defaultdict'), *(('builtins', n) for n in
@@ -371,3 +372,14 @@ def fetch_redial_small(base_url: str, dest_dir: str | Path | None = None) -> Pat
     for rel, digest in REDIAL_SMALL_FILES.items():
         download(f"{base_url.rstrip('/')}/{rel}", (dest / rel).parent, digest, Path(rel).name)
     return dest
+
+# %% ../nbs/03_redial.ipynb #x001
+DATASETS = ('movieworld', 'redial-small')
+
+def load_dataset(name: str, seed: int = 0, n_dialogs: int = MovieWorldConfig.n_dialogs) -> CRSDataset:
+    "The `CRSDataset` called `name` (one of `DATASETS`); `seed` and `n_dialogs` shape MovieWorld only."
+    if name == 'movieworld': return generate_movieworld(MovieWorldConfig(n_dialogs=n_dialogs, seed=seed))
+    if name == 'redial-small':
+        if shared_data_dir() is None: raise FileNotFoundError('redial-small needs ../shared/data (or $C2CRS_DATA); it is missing')
+        return load_redial_small(shared_data_dir() / 'redial')
+    raise ValueError(f"unknown dataset {name!r}; choose one of {DATASETS}")
