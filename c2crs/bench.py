@@ -15,6 +15,7 @@ from fastcore.script import call_parse
 from .core import get_device, markdown_table, save_json, set_seed
 from .data import EncodedDataset, encode_dataset
 from .movieworld import MovieWorldConfig, generate_movieworld
+from .redial import load_dataset
 from .encoders import ConversationView, EncoderConfig, KGView, ReviewView, ViewSet, default_views
 from .contrastive import TripleBuilder, stage_loss
 from .pretrain import PretrainConfig, pretrain, triples_to
@@ -27,8 +28,8 @@ from .converse import (ConverseConfig, GeneratorConfig, build_generator, evaluat
 __all__ = ['BASELINES', 'ABLATIONS', 'GENERATORS', 'PAPER', 'PAPER_COLUMNS', 'SELECTION', 'REC_COLUMNS', 'GEN_COLUMNS',
            'BenchConfig', 'rss_bytes', 'measured', 'without_edges', 'ablation_views', 'MultiTask', 'multi_task_model',
            'pretrained_views', 'train_recommender', 'run_recommender', 'train_reply_model', 'run_generator',
-           'bench_plan', 'run_key', 'training_settings', 'load_results', 'load_bench_dataset', 'run_bench', 'mean_std',
-           'summarize', 'cell', 'task_table', 'beats', 'target_checks', 'bench_report', 'bench_config', 'c2crs_bench']
+           'bench_plan', 'run_key', 'training_settings', 'load_results', 'run_bench', 'mean_std', 'summarize', 'cell',
+           'task_table', 'beats', 'target_checks', 'bench_report', 'bench_config', 'c2crs_bench']
 
 # %% ../nbs/10_bench.ipynb #c005
 BASELINES = ('popularity', 'repeat', 'textcnn', 'kbrd', 'c2crs')
@@ -138,9 +139,8 @@ def pretrained_views(variant: str, enc: EncodedDataset, seed: int, cfg: BenchCon
     return pretrain(enc, cfg.encoder, pre, eval_split=None, views=views)[0]
 
 # %% ../nbs/10_bench.ipynb #c029
-def train_recommender(variant: str, enc: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict):
-    "A trained scorer for `variant` (on the edgeless graph for 'w/o SD') and the number of epochs it trained."
-    data = without_edges(enc) if variant == 'w/o SD' else enc
+def train_recommender(variant: str, data: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict):
+    "A trained scorer for `variant` on `data` (the edgeless graph for 'w/o SD') and the number of epochs it trained."
     train, kg, rcfg = data.examples['recommend', 'train'], data.ds.kg, replace(cfg.recommend, seed=seed)
     if variant == 'popularity': return Popularity(train, kg), 0
     if variant == 'repeat': return RepeatContext(train, kg, data.ds.dialogs()), 0
@@ -156,9 +156,9 @@ def train_recommender(variant: str, enc: EncodedDataset, seed: int, cfg: BenchCo
 # %% ../nbs/10_bench.ipynb #c030
 def run_recommender(variant: str, enc: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict) -> dict:
     "Train `variant`, evaluate it on the test split; metrics, epochs, seconds and peak memory."
-    (scorer, epochs), seconds, gib = measured(train_recommender, variant, enc, seed, cfg, cache)
-    if variant == 'c2crs': cache['c2crs scorer'] = scorer
     data = without_edges(enc) if variant == 'w/o SD' else enc
+    (scorer, epochs), seconds, gib = measured(train_recommender, variant, data, seed, cfg, cache)
+    if variant == 'c2crs': cache['c2crs scorer'] = scorer
     metrics = evaluate(scorer, data.examples['recommend', 'test'], data.ds.kg, data.reviews)
     return {'task': 'recommend', 'system': variant, 'seed': seed, **metrics, 'epochs': epochs, 'seconds': seconds, 'peak GiB': gib}
 
@@ -206,17 +206,6 @@ def load_results(path: Path, settings: dict) -> list[dict]:
     saved = json.loads(path.read_text())
     return saved['runs'] if saved.get('settings') == settings else []
 
-# %% ../nbs/10_bench.ipynb #c039
-def load_bench_dataset(name: str, n_dialogs: int) -> EncodedDataset:
-    "Encoded MovieWorld (generated with seed 0) or ReDial-small (from ../shared/data)."
-    if name == 'movieworld': return encode_dataset(generate_movieworld(MovieWorldConfig(n_dialogs=n_dialogs, seed=0)))
-    if name == 'redial-small':
-        from c2crs.core import shared_data_dir
-        from c2crs.redial import load_redial_small
-        if shared_data_dir() is None: raise FileNotFoundError('redial-small needs ../shared/data (or $C2CRS_DATA); it is missing')
-        return encode_dataset(load_redial_small(shared_data_dir() / 'redial'))
-    raise ValueError(f"unknown dataset {name!r}; expected 'movieworld' or 'redial-small'")
-
 # %% ../nbs/10_bench.ipynb #c041
 def run_bench(cfg: BenchConfig = BenchConfig(), out: str | Path = 'runs/bench', log=print) -> list[dict]:
     "Run the plan of `cfg` into `out/bench.json` (resuming); return all runs."
@@ -225,7 +214,7 @@ def run_bench(cfg: BenchConfig = BenchConfig(), out: str | Path = 'runs/bench', 
     done, data, caches = {run_key(r) for r in runs}, {}, {}
     for dataset, task, system, seed in bench_plan(cfg):
         if (dataset, task, system, seed) in done: continue
-        if dataset not in data: data = {dataset: load_bench_dataset(dataset, cfg.n_dialogs)}; caches = {}
+        if dataset not in data: data = {dataset: encode_dataset(load_dataset(dataset, 0, cfg.n_dialogs))}; caches = {}
         run = run_recommender if task == 'recommend' else run_generator
         runs.append({'dataset': dataset} | run(system, data[dataset], seed, cfg, caches.setdefault(seed, {})))
         log(f"{dataset} seed {seed} {task} {system}: {runs[-1]['seconds']} s")
