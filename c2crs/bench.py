@@ -55,7 +55,7 @@ class BenchConfig:
     n_dialogs: int = MovieWorldConfig.n_dialogs   # MovieWorld size (as in the main job)
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     pretrain: PretrainConfig = field(default_factory=PretrainConfig)
-    recommend: RecommendConfig = field(default_factory=lambda: RecommendConfig(epochs=15, batch_size=256))
+    recommend: RecommendConfig = field(default_factory=lambda: RecommendConfig(epochs=50, batch_size=256))   # official: <= 50, batch 256
     converse: ConverseConfig = field(default_factory=ConverseConfig)
     max_replies: int = 2000                        # generation: test replies decoded (evenly spaced)
 
