@@ -19,7 +19,7 @@ METRICS = ['conversation-kg R@1', 'conversation-review R@1', 'kg-review R@1', 'c
 def run_one(name: str, seed: int) -> dict:
     "Load, encode and pre-train one dataset; report times, peak memory and metrics."
     warnings.simplefilter('ignore')
-    from c2crs.cli import load_dataset
+    from c2crs.redial import load_dataset
     from c2crs.data import encode_dataset
     from c2crs.pretrain import PretrainConfig, pretrain
     start = time.perf_counter()

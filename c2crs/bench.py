@@ -20,7 +20,7 @@ from .encoders import ConversationView, EncoderConfig, KGView, ReviewView, ViewS
 from .contrastive import TripleBuilder, stage_loss
 from .pretrain import PretrainConfig, pretrain, triples_to
 from .recommend import (Popularity, RecommendConfig, Recommender, RepeatContext, build_model, evaluate, fit,
-                             rec_loss)
+                             rec_loss, recommend_speed)
 from .converse import (ConverseConfig, GeneratorConfig, build_generator, evaluate_generator,
                             recommender_item_filler, train_generator)
 
@@ -29,7 +29,7 @@ __all__ = ['BASELINES', 'ABLATIONS', 'GENERATORS', 'PAPER', 'PAPER_COLUMNS', 'SE
            'BenchConfig', 'rss_bytes', 'measured', 'without_edges', 'ablation_views', 'MultiTask', 'multi_task_model',
            'pretrained_views', 'train_recommender', 'run_recommender', 'train_reply_model', 'run_generator',
            'bench_plan', 'run_key', 'training_settings', 'load_results', 'run_bench', 'mean_std', 'summarize', 'cell',
-           'task_table', 'beats', 'target_checks', 'bench_report', 'bench_config', 'c2crs_bench']
+           'task_table', 'beats', 'target_checks', 'bench_report', 'merge_results', 'bench_config', 'c2crs_bench']
 
 # %% ../nbs/10_bench.ipynb #c005
 BASELINES = ('popularity', 'repeat', 'textcnn', 'kbrd', 'c2crs')
@@ -155,11 +155,14 @@ def train_recommender(variant: str, data: EncodedDataset, seed: int, cfg: BenchC
 
 # %% ../nbs/10_bench.ipynb #c030
 def run_recommender(variant: str, enc: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict) -> dict:
-    "Train `variant`, evaluate it on the test split; metrics, epochs, seconds and peak memory."
+    "Train `variant`, evaluate it on the test split; metrics (and, for C2-CRS, speed), epochs, seconds and peak memory."
     data = without_edges(enc) if variant == 'w/o SD' else enc
     (scorer, epochs), seconds, gib = measured(train_recommender, variant, data, seed, cfg, cache)
-    if variant == 'c2crs': cache['c2crs scorer'] = scorer
-    metrics = evaluate(scorer, data.examples['recommend', 'test'], data.ds.kg, data.reviews)
+    test = data.examples['recommend', 'test']
+    metrics = evaluate(scorer, test, data.ds.kg, data.reviews)
+    if variant == 'c2crs':
+        cache['c2crs scorer'] = scorer
+        metrics |= recommend_speed(scorer, test, data.ds.kg, data.reviews)   # the speed targets
     return {'task': 'recommend', 'system': variant, 'seed': seed, **metrics, 'epochs': epochs, 'seconds': seconds, 'peak GiB': gib}
 
 # %% ../nbs/10_bench.ipynb #c033
@@ -227,10 +230,10 @@ def mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 def summarize(runs: list[dict], dataset: str, task: str, systems, columns) -> dict[str, dict]:
-    "Per system of `dataset` and `task`: (mean, std) of every column over seeds, and the seed count."
+    "Per system of `dataset` and `task`: (mean, std) of every column over the seeds that report them all, and their count."
     out = {}
     for s in systems:
-        rows = [r for r in runs if (r['dataset'], r['task'], r['system']) == (dataset, task, s)]
+        rows = [r for r in runs if (r['dataset'], r['task'], r['system']) == (dataset, task, s) and all(c in r for c in columns)]
         if rows: out[s] = {c: mean_std([r[c] for r in rows]) for c in columns} | {'seeds': len(rows)}
     return out
 
@@ -267,6 +270,11 @@ def target_checks(runs: list[dict], dataset: str) -> dict[str, bool]:
         for other in ABLATIONS:
             if other in rec: checks[f'{other} below c2crs on R@10'] = rec[other]['R@10'][0] < rec['c2crs']['R@10'][0]
     if len(gen) == 2: checks['Distinct-2: c2crs > transformer'] = gen['c2crs']['Distinct-2'][0] > gen['transformer']['Distinct-2'][0]
+    speed = summarize(runs, dataset, 'recommend', ['c2crs'], ['ms/context', 'contexts/s']).get('c2crs')
+    if speed:
+        ms, per_s = speed['ms/context'][0], speed['contexts/s'][0]
+        checks[f'one context in <= 10 ms (median {ms:.1f} ms)'] = ms <= 10
+        checks[f'>= 1,000 contexts/s batched ({per_s:,.0f})'] = per_s >= 1000
     return checks
 
 # %% ../nbs/10_bench.ipynb #c051
@@ -286,7 +294,20 @@ def bench_report(runs: list[dict]) -> str:
         parts += [f'### {title}\n\n' + markdown_table(t, 'system') for title, t in sections if t]
         checks = target_checks(runs, dataset)
         if checks: parts.append('### Targets\n\n' + '\n'.join(f"- {'✓' if ok else '✗'} {c}" for c, ok in checks.items()))
+        minutes = sum(r['seconds'] for r in runs if r['dataset'] == dataset) / 60
+        parts.append(f"{sum(r['dataset'] == dataset for r in runs)} runs on {dataset}; their wall times add up to {minutes:.0f} min.")
     return '\n\n'.join(parts) + '\n'
+
+# %% ../nbs/10_bench.ipynb #x001
+def merge_results(sources: list, out: str | Path) -> list[dict]:
+    "The runs of the benchmark folders `sources`, combined into `out`/bench.json and bench.md (same settings only)."
+    saved = [json.loads((Path(s) / 'bench.json').read_text()) for s in sources]
+    if any(s['settings'] != saved[0]['settings'] for s in saved):
+        raise ValueError(f'the benchmarks in {list(map(str, sources))} were trained with different settings')
+    runs = list({run_key(r): r for s in saved for r in s['runs']}.values())
+    save_json({'settings': saved[0]['settings'], 'runs': runs}, Path(out) / 'bench.json')
+    (Path(out) / 'bench.md').write_text(bench_report(runs))
+    return runs
 
 # %% ../nbs/10_bench.ipynb #c054
 def bench_config(quick: bool = False, datasets: str | None = None, seeds: int | None = None,
@@ -309,8 +330,10 @@ def c2crs_bench(out: str = 'runs/bench',   # folder for bench.json and bench.md
                 quick: bool = False,       # CI-sized subset: MovieWorld, one seed, one epoch per stage
                 datasets: str = None,      # comma-separated, e.g. 'movieworld,redial-small' (default: all)
                 seeds: int = None,         # number of seeds (default: 3; 1 with --quick)
-                systems: str = None):      # comma-separated systems and ablations to run (default: all)
+                systems: str = None,       # comma-separated systems and ablations to run (default: all)
+                merge: str = None):        # comma-separated bench folders to combine into --out (runs nothing)
     "Train and evaluate every system and ablation; write bench.json (every run) and bench.md (the tables)."
+    if merge: return print(bench_report(merge_results(merge.split(','), out)))
     cfg = bench_config(quick, datasets, seeds, systems)
     start = time.perf_counter()
     runs = run_bench(cfg, out)

@@ -20,7 +20,7 @@ from .pretrain import PretrainConfig, pretrain, to_device
 # %% auto #0
 __all__ = ['SYSTEMS', 'target_ranks', 'rank_metrics', 'split_metrics', 'eval_ranks', 'evaluate', 'recommend', 'target_counts',
            'Popularity', 'recent_items', 'RepeatContext', 'Recommender', 'TextCNN', 'RecommendConfig', 'rec_loss',
-           'train_epoch', 'fit', 'build_model', 'train_system', 'run_system', 'results_table']
+           'train_epoch', 'fit', 'build_model', 'train_system', 'run_system', 'results_table', 'recommend_speed']
 
 # %% ../nbs/08_recommend.ipynb #c005
 def target_ranks(scores: Tensor, targets: Tensor) -> Tensor:
@@ -276,3 +276,17 @@ def results_table(results: list[dict], cols=('R@1', 'R@10', 'R@50', 'NDCG@10', '
     rows = {r['system'] + ('' if r.get('label') is None else f" {r['label']}"): {
         **{c: r[c] for c in cols}, **{f'new {c}': r.get(f'new {c}', float('nan')) for c in cols}} for r in results}
     return pd.DataFrame(rows).T.round(3)
+
+# %% ../nbs/08_recommend.ipynb #c044
+def recommend_speed(scorer, examples: list[Example], kg: KnowledgeGraph, reviews: ReviewBank, n_single: int = 50,
+                    batch_size: int = 256) -> dict[str, float]:
+    "Eval-mode speed of `scorer`: median ms for one context and contexts/s in batches (collation and top-10 included)."
+    scorer.score(collate(examples[:1], kg, reviews), examples[:1])            # a Recommender caches its states here
+    one = []
+    for e in examples[:n_single]:
+        start = time.perf_counter(); recommend(scorer, collate([e], kg, reviews), 10, [e])
+        one.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    for s in range(0, len(examples), batch_size):
+        chunk = examples[s:s + batch_size]; recommend(scorer, collate(chunk, kg, reviews), 10, chunk)
+    return {'ms/context': round(1000 * float(np.median(one)), 2), 'contexts/s': round(len(examples) / (time.perf_counter() - start))}
