@@ -55,7 +55,7 @@ class BenchConfig:
     n_dialogs: int = MovieWorldConfig.n_dialogs   # MovieWorld size (as in the main job)
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     pretrain: PretrainConfig = field(default_factory=PretrainConfig)
-    recommend: RecommendConfig = field(default_factory=lambda: RecommendConfig(epochs=50, batch_size=256))   # official: <= 50, batch 256
+    recommend: RecommendConfig = field(default_factory=lambda: RecommendConfig(epochs=50, batch_size=256, min_epochs=10))   # official: <= 50, batch 256
     converse: ConverseConfig = field(default_factory=ConverseConfig)
     max_replies: int = 2000                        # generation: test replies decoded (evenly spaced)
 
@@ -140,10 +140,10 @@ def pretrained_views(variant: str, enc: EncodedDataset, seed: int, cfg: BenchCon
 
 # %% ../nbs/10_bench.ipynb #c029
 def train_recommender(variant: str, data: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict):
-    "A trained scorer for `variant` on `data` (the edgeless graph for 'w/o SD') and the number of epochs it trained."
+    "A trained scorer for `variant` on `data` (the edgeless graph for 'w/o SD') and its training history (per epoch)."
     train, kg, rcfg = data.examples['recommend', 'train'], data.ds.kg, replace(cfg.recommend, seed=seed)
-    if variant == 'popularity': return Popularity(train, kg), 0
-    if variant == 'repeat': return RepeatContext(train, kg, data.ds.dialogs()), 0
+    if variant == 'popularity': return Popularity(train, kg), []
+    if variant == 'repeat': return RepeatContext(train, kg, data.ds.dialogs()), []
     views = None
     if variant not in ('textcnn', 'kbrd', 'multi-task'):
         views = pretrained_views(variant, data, seed, cfg, cache)
@@ -151,19 +151,21 @@ def train_recommender(variant: str, data: EncodedDataset, seed: int, cfg: BenchC
     if variant == 'multi-task': model = multi_task_model(data, rcfg, cfg.encoder, replace(cfg.pretrain, seed=seed))
     else: model = build_model('c2crs' if views is not None else variant, data, rcfg, cfg.encoder, views)
     history, _ = fit(model.to(get_device(rcfg.device)), data, rcfg)
-    return model, len(history)
+    return model, history
 
 # %% ../nbs/10_bench.ipynb #c030
 def run_recommender(variant: str, enc: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict) -> dict:
     "Train `variant`, evaluate it on the test split; metrics (and, for C2-CRS, speed), epochs, seconds and peak memory."
     data = without_edges(enc) if variant == 'w/o SD' else enc
-    (scorer, epochs), seconds, gib = measured(train_recommender, variant, data, seed, cfg, cache)
+    (scorer, history), seconds, gib = measured(train_recommender, variant, data, seed, cfg, cache)
+    best = max(history, key=lambda h: h['dev R@1'] + h['dev R@50'], default={'epoch': 0})
     test = data.examples['recommend', 'test']
     metrics = evaluate(scorer, test, data.ds.kg, data.reviews)
     if variant == 'c2crs':
         cache['c2crs scorer'] = scorer
         metrics |= recommend_speed(scorer, test, data.ds.kg, data.reviews)   # the speed targets
-    return {'task': 'recommend', 'system': variant, 'seed': seed, **metrics, 'epochs': epochs, 'seconds': seconds, 'peak GiB': gib}
+    return {'task': 'recommend', 'system': variant, 'seed': seed, **metrics, 'epochs': len(history), 'best epoch': best['epoch'],
+            'seconds': seconds, 'peak GiB': gib}
 
 # %% ../nbs/10_bench.ipynb #c033
 def train_reply_model(kind: str, enc: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict):

@@ -184,6 +184,7 @@ class RecommendConfig:
     "Fine-tuning settings (official code: Adam lr 1e-3, clip 0.1, <= 50 epochs, patience 3, batch 256)."
     epochs: int = 20            # at most; early stopping usually ends sooner
     patience: int = 3           # epochs without a better dev R@1 + R@50
+    min_epochs: int = 1         # early stopping may end training only after this many epochs
     batch_size: int = 64
     lr: float = 1e-3
     clip: float = 0.1
@@ -227,7 +228,7 @@ def fit(model: nn.Module, enc: EncodedDataset, cfg: RecommendConfig = RecommendC
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         else:
             waited += 1
-            if waited >= cfg.patience: break
+            if waited >= cfg.patience and epoch + 1 >= cfg.min_epochs: break
     model.load_state_dict(best_state)
     return history, best_state
 
