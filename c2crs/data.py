@@ -61,7 +61,7 @@ class KnowledgeGraph:
 
     def item_index(self) -> dict[int, int]:
         "Map entity id -> position in the item catalogue (the recommender's output index)."
-        return {int(e): i for i, e in enumerate(self.item_ids)}
+        return dict(zip(self.item_ids.tolist(), range(len(self.item_ids))))   # tolist: no per-item tensor access
 
     def to_pyg(self) -> Data:
         "The graph as a `torch_geometric.data.Data`."
