@@ -23,7 +23,7 @@ from .recommend import recommend
 # %% auto #0
 __all__ = ['BANNED', 'ngrams', 'distinct_n', 'distinct_per_sentence', 'sentence_bleu', 'bleu', 'perplexity',
            'response_frequencies', 'instance_weights', 'weighted_nll', 'GeneratorConfig', 'with_null_slot',
-           'DecoderLayer', 'label_token_table', 'knowledge_vocab', 'Generator', 'build_generator',
+           'DecoderLayer', 'label_token_table', 'knowledge_vocab', 'Generator', 'build_generator', 'knowledge_ids',
            'repeated_ngram_bans', 'finish', 'greedy_decode', 'repeat_memory', 'beam_decode', 'ConverseConfig',
            'beta_for', 'dev_perplexity', 'train_generator', 'popular_item_filler', 'recommender_item_filler',
            'fill_items', 'batch_row', 'generate_replies', 'text_metrics', 'evenly_spaced', 'evaluate_generator',
@@ -80,9 +80,9 @@ def instance_weights(freq: Tensor, beta: float | None, gamma: float = 0.02, keep
 # %% ../nbs/09_converse.ipynb #c014
 def weighted_nll(logp: Tensor, targets: Tensor, alpha: Tensor) -> tuple[Tensor, Tensor]:
     "Eq. 11 as the official code computes it: mean over real tokens of alpha_w * -log P(w); also the raw NLL sum."
-    # logp: (B, T, V), targets: (B, T) with PAD = ignore
-    nll = -logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1)            # (B, T)
-    real = targets != PAD
+    # logp: (B, T, V) distributions or (B, T) log P of the targets; targets: (B, T) with PAD = ignore
+    if logp.dim() == targets.dim() + 1: logp = logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+    nll, real = -logp, targets != PAD                                      # (B, T)
     return (alpha[targets] * nll)[real].mean(), nll[real].sum()
 
 # %% ../nbs/09_converse.ipynb #c017
@@ -173,21 +173,31 @@ class Generator(nn.Module):
         if self.copy: mem['kv'] = knowledge_vocab(batch, self.labels, self.vocab_size, self.cfg.use_kg, self.cfg.use_reviews)
         return mem
 
-    def decode(self, mem: dict, tokens: Tensor) -> Tensor:
-        "Log-probabilities of the next token after every prefix of `tokens`: (B, T) -> (B, T, V)."
+    def hidden(self, mem: dict, tokens: Tensor) -> Tensor:
+        "Decoder states after every prefix of `tokens`: (B, T) -> (B, T, d)."
         x = self.embed(tokens) + self.positions(torch.arange(tokens.shape[1], device=tokens.device))
         for layer in self.layers: x = layer(x, mem['memories'])
-        logp = torch.log_softmax(x @ self.embed.weight.T * self.scale, -1)           # tied output projection
-        return self.mix_copy(mem, x, logp) if self.copy else logp
+        return x
+
+    def copy_inputs(self, mem: dict, h: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        "What the copy part reads: copy queries (B, T, d), log g and log(1 - g) (B, T, 1); g = 1 without knowledge."
+        ctx = torch.cat([h, *(p.unsqueeze(1).expand(-1, h.shape[1], -1) for p in mem['pooled'])], -1)
+        has, z = mem['kv'].any(-1)[:, None, None], self.gate(ctx)                            # (B, 1, 1), (B, T, 1)
+        log_g, log_1g = torch.where(has, F.logsigmoid(z), 0.0), torch.where(has, F.logsigmoid(-z), float('-inf'))
+        return self.copy_proj(ctx) * self.scale, log_g, log_1g
+
+    def decode(self, mem: dict, tokens: Tensor) -> Tensor:
+        "Log-probabilities of the next token after every prefix of `tokens`: (B, T) -> (B, T, V)."
+        h = self.hidden(mem, tokens)
+        logp = torch.log_softmax(h @ self.embed.weight.T * self.scale, -1)           # tied output projection
+        return self.mix_copy(mem, h, logp) if self.copy else logp
 
     def mix_copy(self, mem: dict, h: Tensor, logp: Tensor) -> Tensor:
         "P(w) = g * P_vocab(w) + (1 - g) * P_copy(w), P_copy restricted to the knowledge vocabulary."
-        ctx = torch.cat([h, *(p.unsqueeze(1).expand(-1, h.shape[1], -1) for p in mem['pooled'])], -1)
+        query, log_g, log_1g = self.copy_inputs(mem, h)
         kv, has = mem['kv'].unsqueeze(1), mem['kv'].any(-1)[:, None, None]                  # (B, 1, V), (B, 1, 1)
-        copy = (self.copy_proj(ctx) @ self.embed.weight.T * self.scale).masked_fill(~kv, float('-inf'))
+        copy = (query @ self.embed.weight.T).masked_fill(~kv, float('-inf'))
         copy = torch.log_softmax(torch.where(has, copy, 0.0), -1)                            # (B, T, V)
-        z = self.gate(ctx)                                                                   # (B, T, 1)
-        log_g, log_1g = torch.where(has, F.logsigmoid(z), 0.0), torch.where(has, F.logsigmoid(-z), float('-inf'))
         return torch.logaddexp(log_g + logp, log_1g + copy)
 
     def forward(self, batch: dict) -> Tensor:
@@ -200,6 +210,32 @@ def build_generator(enc: EncodedDataset, cfg: GeneratorConfig = GeneratorConfig(
     set_seed(seed)
     views = views if views is not None else default_views(len(enc.vocab), enc.ds.kg, enc_cfg)
     return Generator(views, label_token_table(enc.ds.kg, enc.vocab), cfg)
+
+# %% ../nbs/09_converse.ipynb #x102
+def knowledge_ids(kv: Tensor) -> tuple[Tensor, Tensor]:
+    "The knowledge vocabulary (B, V) bool as padded word ids (B, K) and which of them are real (B, K)."
+    counts = kv.sum(-1)
+    real = torch.arange(max(int(counts.max()), 1), device=kv.device) < counts[:, None]
+    ids = torch.zeros(real.shape, dtype=torch.long, device=kv.device)
+    ids[real] = kv.nonzero()[:, 1]                                   # both in row-major order
+    return ids, real
+
+def _target_logp(self: Generator, batch: dict) -> Tensor:
+    "Teacher-forced log P of every response token after BOS (B, R - 1), without building (B, R - 1, V) mixtures."
+    mem, tokens = self.encode(batch), batch['response_tokens']
+    h, targets = self.hidden(mem, tokens[:, :-1]), tokens[:, 1:]
+    logits = h @ self.embed.weight.T * self.scale                                        # (B, T, V)
+    vocab = logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1) - logits.logsumexp(-1)  # (B, T)
+    if not self.copy: return vocab
+    query, log_g, log_1g = self.copy_inputs(mem, h)
+    ids, real = knowledge_ids(mem['kv'])                                                 # (B, K)
+    copy = (query @ self.embed(ids).transpose(1, 2)).masked_fill(~real[:, None], float('-inf'))   # (B, T, K)
+    copy = torch.log_softmax(torch.where(real.any(-1)[:, None, None], copy, 0.0), -1)
+    hit = (ids[:, None] == targets.unsqueeze(-1)) & real[:, None]                        # (B, T, K): at most one
+    copy = torch.where(hit.any(-1), copy.gather(-1, hit.long().argmax(-1, keepdim=True)).squeeze(-1), float('-inf'))
+    return torch.logaddexp(log_g.squeeze(-1) + vocab, log_1g.squeeze(-1) + copy)
+
+Generator.target_logp = _target_logp
 
 # %% ../nbs/09_converse.ipynb #c028
 BANNED = (PAD, BOS)
@@ -289,7 +325,7 @@ def dev_perplexity(gen: Generator, enc: EncodedDataset, split: str = 'dev', batc
     gen.eval(); dev, nll, n = gen.embed.weight.device, 0.0, 0
     for batch in batches(enc.examples['generate', split], enc.ds.kg, enc.reviews, batch_size):
         batch = to_device(batch, dev); targets = batch['response_tokens'][:, 1:]
-        nll += weighted_nll(gen(batch), targets, torch.ones(gen.vocab_size, device=dev))[1].item()
+        nll += weighted_nll(gen.target_logp(batch), targets, torch.ones(gen.vocab_size, device=dev))[1].item()
         n += int((targets != PAD).sum())
     return perplexity(nll, n)
 
@@ -304,7 +340,7 @@ def train_generator(gen: Generator, enc: EncodedDataset, cfg: ConverseConfig = C
         order = batches(examples, enc.ds.kg, enc.reviews, cfg.batch_size, shuffle=True, seed=cfg.seed * 1000 + epoch)
         for batch in tqdm(order, total=-(-len(examples) // cfg.batch_size), desc=f'epoch {epoch + 1}/{cfg.epochs}', leave=False, mininterval=1):
             batch = to_device(batch, dev)
-            loss = weighted_nll(gen(batch), batch['response_tokens'][:, 1:], alpha)[0]
+            loss = weighted_nll(gen.target_logp(batch), batch['response_tokens'][:, 1:], alpha)[0]
             opt.zero_grad(); loss.backward()
             torch.nn.utils.clip_grad_norm_(gen.parameters(), cfg.clip); opt.step()
             total += loss.item(); n += 1
