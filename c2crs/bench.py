@@ -27,9 +27,10 @@ from .converse import (ConverseConfig, GeneratorConfig, build_generator, evaluat
 # %% auto #0
 __all__ = ['BASELINES', 'ABLATIONS', 'GENERATORS', 'PAPER', 'PAPER_COLUMNS', 'SELECTION', 'REC_COLUMNS', 'GEN_COLUMNS',
            'BenchConfig', 'rss_bytes', 'measured', 'without_edges', 'ablation_views', 'MultiTask', 'multi_task_model',
-           'pretrained_views', 'train_recommender', 'run_recommender', 'train_reply_model', 'run_generator',
-           'bench_plan', 'run_key', 'training_settings', 'load_results', 'run_bench', 'mean_std', 'summarize', 'cell',
-           'task_table', 'beats', 'target_checks', 'bench_report', 'merge_results', 'bench_config', 'c2crs_bench']
+           'pretrained_views', 'train_recommender', 'run_recommender', 'dev_sweep', 'train_reply_model',
+           'run_generator', 'bench_plan', 'run_key', 'training_settings', 'load_results', 'run_bench', 'mean_std',
+           'summarize', 'cell', 'task_table', 'beats', 'target_checks', 'bench_report', 'merge_results', 'bench_config',
+           'c2crs_bench']
 
 # %% ../nbs/10_bench.ipynb #c005
 BASELINES = ('popularity', 'repeat', 'textcnn', 'kbrd', 'c2crs')
@@ -166,6 +167,18 @@ def run_recommender(variant: str, enc: EncodedDataset, seed: int, cfg: BenchConf
         metrics |= recommend_speed(scorer, test, data.ds.kg, data.reviews)   # the speed targets
     return {'task': 'recommend', 'system': variant, 'seed': seed, **metrics, 'epochs': len(history), 'best epoch': best['epoch'],
             'seconds': seconds, 'peak GiB': gib}
+
+# %% ../nbs/10_bench.ipynb #x011
+def dev_sweep(variant: str, enc: EncodedDataset, lrs=(1e-3, 3e-3, 1e-2), seed: int = 0,
+              cfg: BenchConfig = BenchConfig()) -> list[dict]:
+    "The best dev epoch of `variant` fine-tuned with each learning rate in `lrs` (pre-training done once)."
+    cache, rows = {}, []
+    for lr in lrs:
+        _, history = train_recommender(variant, enc, seed, replace(cfg, recommend=replace(cfg.recommend, lr=lr)), cache)
+        best = max(history, key=lambda h: h['dev R@1'] + h['dev R@50'])
+        rows.append({'system': variant, 'lr': lr, 'best epoch': best['epoch'], 'epochs': len(history),
+                     **{k: best[k] for k in ('dev R@1', 'dev R@10', 'dev R@50')}})
+    return rows
 
 # %% ../nbs/10_bench.ipynb #c033
 def train_reply_model(kind: str, enc: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict):
