@@ -69,3 +69,16 @@ def test_training_lowers_loss_and_is_deterministic(enc):
     assert (first, last) == (first2, last2) and torch.equal(out, out2)
     assert [{k: v for k, v in h.items() if k != 'seconds'} for h in hist] == \
            [{k: v for k, v in h.items() if k != 'seconds'} for h in hist2]
+
+
+def test_target_logp_equals_the_full_mixture_also_without_knowledge(enc):
+    "The loss path (copy softmax over knowledge words only) equals reading the target off the (B, T, V) mixture."
+    b = _batch(enc)
+    bare = dict(b, context_entities_mask=torch.zeros_like(b['context_entities_mask']),
+                review_tokens=torch.zeros_like(b['review_tokens']))              # no row has a knowledge word
+    targets = b['response_tokens'][:, 1:]
+    for cfg in (GeneratorConfig(), GeneratorConfig.transformer()):
+        gen = build_generator(enc, cfg).eval()
+        for batch in (b, bare):
+            dense = gen(batch).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+            assert torch.allclose(gen.target_logp(batch), dense, atol=1e-4)
