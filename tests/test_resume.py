@@ -30,8 +30,8 @@ def run(out, resume=False, enc=None):
 # The child process: trains into a folder and, by `mode`, drops a marker at a chosen moment for the parent to kill it.
 CHILD = r'''
 import hashlib, os, signal, sys, torch
-mode, out, threads, tests = sys.argv[1:5]
-torch.set_num_threads(int(threads))          # the parent's thread count: CPU reductions are split per thread
+mode, out, tests = sys.argv[1:4]
+torch.set_num_threads(1)                     # every child alike: CPU reductions are split per thread
 sys.path.insert(0, tests)
 from c2crs import pretrain as P
 import test_resume as T
@@ -55,19 +55,25 @@ if mode == 'hang-in-write':                  # the 7th write of training.pt (aft
                 signal.pause()                                   # wait here for the SIGKILL
         return real_fsync(fd)
     os.fsync = torn_fsync
-T.run(out, resume=mode == 'resume', enc=enc)
+T.run(out, resume=mode == 'resume', enc=enc)             # mode 'plain': the uninterrupted run
 '''
 
 
 def child_args(mode, out):
-    "The command line of a child process training into `out` in `mode` ('mark-mid-epoch', 'hang-in-write' or 'resume')."
+    "The command line of a child process training into `out` in `mode` ('plain', 'mark-mid-epoch', 'hang-in-write', 'resume')."
     out.mkdir(exist_ok=True)
-    return [sys.executable, '-c', CHILD, mode, str(out), str(torch.get_num_threads()), str(Path(__file__).parent)]
+    return [sys.executable, '-c', CHILD, mode, str(out), str(Path(__file__).parent)]
 
 
 def child(mode, out, log):
     "Start the child process of `mode`, its stderr (tqdm, tracebacks) appended to `log`."
     with open(log, 'ab') as err: return subprocess.Popen(child_args(mode, out), stdout=subprocess.DEVNULL, stderr=err)
+
+
+def finish(mode, out, log):
+    "Run the child process of `mode` to its end; fail with the tail of its stderr if it fails."
+    proc = child(mode, out, log)
+    assert proc.wait(timeout=300) == 0, f'child {mode} exited with {proc.returncode}: {Path(log).read_text()[-3000:]}'
 
 
 def wait_for(marker: Path, proc, log, timeout=150):
@@ -97,9 +103,11 @@ def assert_same_run(out: Path, ref: Path):
 
 @pytest.fixture(scope='module')
 def reference(tmp_path_factory):
-    "The uninterrupted run: its folder, views and report."
+    """The folder of the uninterrupted run, made by a child process like the runs it is compared with: a fresh process,
+    one thread, nothing left behind by the tests that ran before in this one."""
     out = tmp_path_factory.mktemp('reference')
-    return (out, *run(out))
+    finish('plain', out, out.parent / 'reference.log')
+    return out
 
 
 def test_kill_9_mid_epoch_then_resume(reference, tmp_path, recovery):
@@ -112,9 +120,8 @@ def test_kill_9_mid_epoch_then_resume(reference, tmp_path, recovery):
         state = load_checkpoint(out / 'training.pt')
         assert (state['stage'], state['epoch'], state['measured']) == ('coarse', 1, False)   # killed inside epoch 2
         assert not (out / 'fine.pt').exists()
-        with open(log, 'ab') as err:
-            subprocess.run(child_args('resume', out), stdout=subprocess.DEVNULL, stderr=err, check=True, timeout=300)
-        assert_same_run(out, reference[0])
+        finish('resume', out, log)
+        assert_same_run(out, reference)
 
 
 def test_kill_during_checkpoint_write_keeps_the_previous_one(reference, tmp_path, recovery):
@@ -133,25 +140,27 @@ def test_kill_during_checkpoint_write_keeps_the_previous_one(reference, tmp_path
         torn = list(out.glob('.training.pt.*.tmp'))                                           # left by the kill
         assert len(torn) == 1 and sorted(p.name for p in out.glob('*.pt')) == ['coarse.pt', 'random.pt', 'training.pt']
         with pytest.raises(DataError, match='not a plain-data checkpoint'): load_checkpoint(torn[0])
-        run(out, resume=True)                                                                  # here, in the test process
-        assert_same_run(out, reference[0])
+        finish('resume', out, log)
+        assert_same_run(out, reference)
 
 
-def test_same_seed_same_run(reference, recovery):
-    """Two same-seed runs on the CPU give identical metrics, history and weights (bit for bit), with or without checkpoints.
+def test_same_seed_same_run(tmp_path, recovery):
+    """Two same-seed runs in one process give identical metrics, history and weights (bit for bit), with or without
+    checkpoints; the two kill tests above check the same across processes.
 
     What makes this hold: the batch order of epoch e comes from its own NumPy generator seeded by `seed * 1000 + e`
     (`data.batches`); initialisation and dropout draw from torch's generator, seeded by `set_seed` (torch.manual_seed);
     `set_seed` also calls torch.use_deterministic_algorithms, which matters on GPUs, where the scatter/index_add sums of
     the R-GCN (torch_geometric `scatter`) and the embedding backward would otherwise add in a racy order (on the CPU
-    these kernels are deterministic for a fixed thread count, hence the children above use the parent's); and batches
+    these kernels are deterministic for a fixed thread count, hence every child above runs on one thread); and batches
     are built in the main process (no DataLoader workers), so nothing depends on worker timing. The same property for
     default-size encoders is `test_pretrain.test_same_seed_same_numbers`, for the whole pipeline
-    `test_cli.test_same_seed_same_metrics`; the two kill tests above check it across processes."""
+    `test_cli.test_same_seed_same_metrics`."""
     with recovery.run('same-seed determinism (CPU)'):
-        views, report = pretrain(world(), TINY, CFG)              # no out_dir: saving must not change the numbers
+        enc = world()
+        ref_views, ref_report = run(tmp_path, enc=enc)
+        views, report = pretrain(enc, TINY, CFG)                  # no out_dir: saving must not change the numbers
         assert torch.are_deterministic_algorithms_enabled()
-        _, ref_views, ref_report = reference
         assert report['history'] == ref_report['history'] and report['metrics'] == ref_report['metrics']
         ref_state = ref_views.state_dict()
         assert all(torch.equal(v, ref_state[k]) for k, v in views.state_dict().items())
@@ -159,7 +168,7 @@ def test_same_seed_same_run(reference, recovery):
 
 def test_resume_with_other_settings_is_refused(reference, recovery):
     "A resume with another config is a DataError naming what differs, before anything is trained or written."
-    out = reference[0]
+    out = reference
     stamp = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
     with recovery.run('resume with other settings -> refused'):
         with pytest.raises(DataError, match=r'training.pt: settings: .*pretrain_config.lr: saved 0.001, now 0.01'):
