@@ -4,7 +4,8 @@
 
 # %% ../nbs/10_bench.ipynb #c002
 from __future__ import annotations
-import copy, json, os, statistics, threading, time
+import copy, json, multiprocessing, os, statistics, threading, time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -25,12 +26,12 @@ from .converse import (ConverseConfig, GeneratorConfig, build_generator, evaluat
                             recommender_item_filler, train_generator)
 
 # %% auto #0
-__all__ = ['BASELINES', 'ABLATIONS', 'GENERATORS', 'PAPER', 'PAPER_COLUMNS', 'SELECTION', 'REC_COLUMNS', 'GEN_COLUMNS',
+__all__ = ['BASELINES', 'ABLATIONS', 'GENERATORS', 'PAPER', 'PAPER_COLUMNS', 'SELECTION', 'REC_COLUMNS', 'GEN_COLUMNS', 'SHARED',
            'BenchConfig', 'rss_bytes', 'measured', 'without_edges', 'ablation_views', 'MultiTask', 'multi_task_model',
            'pretrained_views', 'train_recommender', 'run_recommender', 'dev_sweep', 'train_reply_model',
            'run_generator', 'bench_plan', 'run_key', 'training_settings', 'load_results', 'run_bench', 'mean_std',
-           'summarize', 'cell', 'task_table', 'beats', 'target_checks', 'bench_report', 'merge_results', 'bench_config',
-           'c2crs_bench']
+           'summarize', 'cell', 'task_table', 'beats', 'target_checks', 'bench_report', 'merge_results', 'bench_groups',
+           'group_folder', 'run_group', 'cpu_count', 'run_parallel', 'bench_config', 'c2crs_bench']
 
 # %% ../nbs/10_bench.ipynb #c005
 BASELINES = ('popularity', 'repeat', 'textcnn', 'kbrd', 'c2crs')
@@ -324,6 +325,40 @@ def merge_results(sources: list, out: str | Path) -> list[dict]:
     (Path(out) / 'bench.md').write_text(bench_report(runs))
     return runs
 
+# %% ../nbs/10_bench.ipynb #x004
+SHARED = BASELINES + GENERATORS + ('w/o fine',)   # the runs that share one seed's C2-CRS pre-training (or need none)
+
+def bench_groups(cfg: BenchConfig) -> list[tuple[str, int, tuple]]:
+    "(dataset, seed, systems) groups of `cfg`'s plan: ReDial-small's (the costliest) first, other ablations before shared runs."
+    groups = []
+    for dataset in sorted(cfg.datasets, key=lambda d: d != 'redial-small'):
+        for part in ([s for s in cfg.recommenders if s not in SHARED], [s for s in cfg.recommenders + cfg.generators if s in SHARED]):
+            groups += [(dataset, seed, tuple(dict.fromkeys(part))) for seed in cfg.seeds if part]
+    return groups
+
+def group_folder(out: Path, dataset: str, seed: int, systems: tuple) -> Path:
+    return out / 'parts' / f"{dataset}-seed{seed}-{'shared' if set(systems) <= set(SHARED) else 'ablations'}"
+
+def run_group(cfg: BenchConfig, dataset: str, seed: int, systems: tuple, out: Path, threads: int) -> Path:
+    "The runs of one group of `cfg` into folder `out`, on `threads` CPU threads (in a worker process)."
+    torch.set_num_threads(threads)
+    run_bench(replace(cfg, datasets=(dataset,), seeds=(seed,), recommenders=tuple(s for s in cfg.recommenders if s in systems),
+                      generators=tuple(g for g in cfg.generators if g in systems)), out)
+    return out
+
+def cpu_count() -> int: return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
+
+def run_parallel(cfg: BenchConfig, out: str | Path, jobs: int) -> list[dict]:
+    "The plan of `cfg` in `jobs` processes, a group each, in folders `out/parts/*`; merged into `out`."
+    out, settings = Path(out), training_settings(cfg)
+    done, groups = load_results(out / 'bench.json', settings), bench_groups(cfg)
+    folders = [group_folder(out, *g) for g in groups]
+    for folder in folders:
+        if done and not load_results(folder / 'bench.json', settings): save_json({'settings': settings, 'runs': done}, folder / 'bench.json')
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context('spawn')) as pool:
+        for job in [pool.submit(run_group, cfg, *g, f, max(1, cpu_count() // jobs)) for g, f in zip(groups, folders)]: job.result()
+    return merge_results(([out] if done else []) + folders, out)
+
 # %% ../nbs/10_bench.ipynb #c054
 def bench_config(quick: bool = False, datasets: str | None = None, seeds: int | None = None,
                  systems: str | None = None) -> BenchConfig:
@@ -346,12 +381,13 @@ def c2crs_bench(out: str = 'runs/bench',   # folder for bench.json and bench.md
                 datasets: str = None,      # comma-separated, e.g. 'movieworld,redial-small' (default: all)
                 seeds: int = None,         # number of seeds (default: 3; 1 with --quick)
                 systems: str = None,       # comma-separated systems and ablations to run (default: all)
-                merge: str = None):        # comma-separated bench folders to combine into --out (runs nothing)
+                merge: str = None,         # comma-separated bench folders to combine into --out (runs nothing)
+                jobs: int = 1):            # worker processes, one (dataset, seed) group each (2 on two cores)
     "Train and evaluate every system and ablation; write bench.json (every run) and bench.md (the tables)."
     if merge: return print(bench_report(merge_results(merge.split(','), out)))
     cfg = bench_config(quick, datasets, seeds, systems)
     start = time.perf_counter()
-    runs = run_bench(cfg, out)
+    runs = run_parallel(cfg, out, jobs) if jobs > 1 else run_bench(cfg, out)
     report = bench_report(runs) + f'\nWall time of this invocation: {time.perf_counter() - start:.0f} s.\n'
     (Path(out) / 'bench.md').write_text(report)
     print(report)

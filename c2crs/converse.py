@@ -306,6 +306,7 @@ class ConverseConfig:
     "Fine-tuning settings (official: Adam lr 1e-3, clip 0.1; beta, gamma of Eq. 12 scaled to the data)."
     epochs: int = 3
     batch_size: int = 64
+    bucket: int = 8                    # batches per length bucket (data.batch_order; 1: plain shuffling)
     lr: float = 1e-3
     clip: float = 0.1
     beta_share: float | None = 0.0025  # beta = share of training response tokens; None: off
@@ -337,7 +338,7 @@ def train_generator(gen: Generator, enc: EncodedDataset, cfg: ConverseConfig = C
     opt, history = torch.optim.Adam(gen.parameters(), lr=cfg.lr), []
     for epoch in range(cfg.epochs):
         gen.train(); start, total, n = time.perf_counter(), 0.0, 0
-        order = batches(examples, enc.ds.kg, enc.reviews, cfg.batch_size, shuffle=True, seed=cfg.seed * 1000 + epoch)
+        order = batches(examples, enc.ds.kg, enc.reviews, cfg.batch_size, True, cfg.seed * 1000 + epoch, cfg.bucket)
         for batch in tqdm(order, total=-(-len(examples) // cfg.batch_size), desc=f'epoch {epoch + 1}/{cfg.epochs}', leave=False, mininterval=1):
             batch = to_device(batch, dev)
             loss = weighted_nll(gen.target_logp(batch), batch['response_tokens'][:, 1:], alpha)[0]

@@ -20,8 +20,8 @@ from .core import DataError
 __all__ = ['ROLES', 'TOKEN_RE', 'SPECIALS', 'PAD', 'UNK', 'BOS', 'EOS', 'ITEM', 'STOPWORDS', 'Turn', 'Dialog', 'KnowledgeGraph',
            'CRSDataset', 'tokenize', 'item_mention', 'label_tokens', 'render', 'Vocab', 'EntityLinker',
            'EncodingConfig', 'Example', 'ContextTracker', 'dialog_examples', 'ReviewBank', 'pad', 'pad_reviews',
-           'collate', 'batches', 'build_vocab', 'EncodedDataset', 'encode_dataset', 'show_dialog', 'split_stats',
-           'kg_stats', 'dataset_stats', 'plot_overview']
+           'collate', 'batch_order', 'batches', 'build_vocab', 'EncodedDataset', 'encode_dataset', 'show_dialog',
+           'split_stats', 'kg_stats', 'dataset_stats', 'plot_overview']
 
 # %% ../nbs/01_data.ipynb #c005
 ROLES = ('seeker', 'recommender')
@@ -267,12 +267,21 @@ def collate(examples: list[Example], kg: KnowledgeGraph, reviews: ReviewBank) ->
     return batch
 
 # %% ../nbs/01_data.ipynb #c042
+def batch_order(lengths: np.ndarray, batch_size: int, seed: int, bucket: int = 1) -> list[np.ndarray]:
+    "Shuffled batches of indices; with `bucket` > 1, each run of `bucket` batches is sorted by length before it is cut."
+    rng, pool = np.random.default_rng(seed), batch_size * bucket
+    order = rng.permutation(len(lengths))
+    if bucket > 1: order = np.concatenate([c[np.argsort(lengths[c], kind='stable')] for c in np.split(order, range(pool, len(order), pool))])
+    cut = np.split(order, range(batch_size, len(order), batch_size))
+    return [cut[i] for i in rng.permutation(len(cut))] if bucket > 1 else cut
+
 def batches(examples: list[Example], kg: KnowledgeGraph, reviews: ReviewBank, batch_size: int = 32,
-            shuffle: bool = False, seed: int = 0):
-    "Yield collated batches; `shuffle` uses a generator seeded by `seed`."
-    order = np.random.default_rng(seed).permutation(len(examples)) if shuffle else np.arange(len(examples))
-    for start in range(0, len(examples), batch_size):
-        yield collate([examples[i] for i in order[start:start + batch_size]], kg, reviews)
+            shuffle: bool = False, seed: int = 0, bucket: int = 1):
+    "Yield collated batches; `shuffle` by `batch_order` with a generator seeded by `seed`, else in order."
+    if not examples: return
+    if shuffle: order = batch_order(np.array([len(e.context_tokens) for e in examples]), batch_size, seed, bucket)
+    else: order = np.split(np.arange(len(examples)), range(batch_size, len(examples), batch_size))
+    for idx in order: yield collate([examples[i] for i in idx], kg, reviews)
 
 # %% ../nbs/01_data.ipynb #c045
 def build_vocab(ds: CRSDataset, split: str = 'train', min_freq: int = 1) -> Vocab:

@@ -31,6 +31,7 @@ class PretrainConfig:
     coarse_epochs: int = 3      # official code: 13 of 25 epochs coarse, the rest fine
     fine_epochs: int = 2
     batch_size: int = 64
+    bucket: int = 8             # batches per length bucket (data.batch_order; 1: plain shuffling)
     lr: float = 1e-3
     clip: float = 0.1
     temperature: float = 0.07
@@ -55,7 +56,7 @@ def train_epoch(views: ViewSet, enc: EncodedDataset, stage: str, cfg: PretrainCo
     "Epoch `epoch` (0-based, of `epochs`) of the `stage` loss; its history row: the mean loss parts."
     device, examples = next(views.parameters()).device, enc.examples[cfg.task, 'train']
     views.train(); sums, n = {}, 0
-    order = batches(examples, enc.ds.kg, enc.reviews, cfg.batch_size, shuffle=True, seed=cfg.seed * 1000 + epoch)
+    order = batches(examples, enc.ds.kg, enc.reviews, cfg.batch_size, True, cfg.seed * 1000 + epoch, cfg.bucket)
     for batch in tqdm(order, total=-(-len(examples) // cfg.batch_size), desc=f'{stage} epoch {epoch + 1}/{epochs}', leave=False, mininterval=1):
         triples = builder(batch) if stage == 'fine' else None
         triples = None if triples is None else triples_to(triples, device)

@@ -186,6 +186,7 @@ class RecommendConfig:
     patience: int = 3           # epochs without a better dev R@1 + R@50
     min_epochs: int = 1         # early stopping may end training only after this many epochs
     batch_size: int = 64
+    bucket: int = 8             # batches per length bucket (data.batch_order; 1: plain shuffling)
     lr: float = 1e-3
     clip: float = 0.1
     item_bias: bool = True      # a learned per-item bias (not in the paper)
@@ -202,7 +203,7 @@ def rec_loss(model: nn.Module, batch: dict[str, Tensor]) -> Tensor:
 def train_epoch(model: nn.Module, enc: EncodedDataset, opt, cfg: RecommendConfig, epoch: int) -> float:
     "One shuffled pass over the training examples; the mean loss."
     examples, device, total, n = enc.examples['recommend', 'train'], next(model.parameters()).device, 0.0, 0
-    order = batches(examples, enc.ds.kg, enc.reviews, cfg.batch_size, shuffle=True, seed=cfg.seed * 1000 + epoch)
+    order = batches(examples, enc.ds.kg, enc.reviews, cfg.batch_size, True, cfg.seed * 1000 + epoch, cfg.bucket)
     model.train()
     for batch in tqdm(order, total=-(-len(examples) // cfg.batch_size), desc=f'epoch {epoch + 1}', leave=False, mininterval=1):
         batch = to_device(batch, device)

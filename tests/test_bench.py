@@ -9,7 +9,7 @@ SCRIPT = Path(sys.executable).parent / 'c2crs_bench'
 
 def test_bench_help():
     out = subprocess.run([SCRIPT, '--help'], capture_output=True, text=True, check=True).stdout
-    for flag in ('--quick', '--datasets', '--seeds', '--systems', '--out'): assert flag in out
+    for flag in ('--quick', '--datasets', '--seeds', '--systems', '--out', '--merge', '--jobs'): assert flag in out
 
 
 def test_quick_bench_writes_tables(tmp_path):
