@@ -338,7 +338,8 @@ def train_generator(gen: Generator, enc: EncodedDataset, cfg: ConverseConfig = C
     opt, history = torch.optim.Adam(gen.parameters(), lr=cfg.lr), []
     for epoch in range(cfg.epochs):
         gen.train(); start, total, n = time.perf_counter(), 0.0, 0
-        order = batches(examples, enc.ds.kg, enc.reviews, cfg.batch_size, True, cfg.seed * 1000 + epoch, cfg.bucket)
+        order = batches(examples, enc.ds.kg, enc.reviews, cfg.batch_size, shuffle=True, seed=cfg.seed * 1000 + epoch,
+                        bucket=cfg.bucket)
         for batch in tqdm(order, total=-(-len(examples) // cfg.batch_size), desc=f'epoch {epoch + 1}/{cfg.epochs}', leave=False, mininterval=1):
             batch = to_device(batch, dev)
             loss = weighted_nll(gen.target_logp(batch), batch['response_tokens'][:, 1:], alpha)[0]

@@ -56,7 +56,8 @@ def train_epoch(views: ViewSet, enc: EncodedDataset, stage: str, cfg: PretrainCo
     "Epoch `epoch` (0-based, of `epochs`) of the `stage` loss; its history row: the mean loss parts."
     device, examples = next(views.parameters()).device, enc.examples[cfg.task, 'train']
     views.train(); sums, n = {}, 0
-    order = batches(examples, enc.ds.kg, enc.reviews, cfg.batch_size, True, cfg.seed * 1000 + epoch, cfg.bucket)
+    order = batches(examples, enc.ds.kg, enc.reviews, cfg.batch_size, shuffle=True, seed=cfg.seed * 1000 + epoch,
+                    bucket=cfg.bucket)
     for batch in tqdm(order, total=-(-len(examples) // cfg.batch_size), desc=f'{stage} epoch {epoch + 1}/{epochs}', leave=False, mininterval=1):
         triples = builder(batch) if stage == 'fine' else None
         triples = None if triples is None else triples_to(triples, device)

@@ -203,7 +203,8 @@ def rec_loss(model: nn.Module, batch: dict[str, Tensor]) -> Tensor:
 def train_epoch(model: nn.Module, enc: EncodedDataset, opt, cfg: RecommendConfig, epoch: int) -> float:
     "One shuffled pass over the training examples; the mean loss."
     examples, device, total, n = enc.examples['recommend', 'train'], next(model.parameters()).device, 0.0, 0
-    order = batches(examples, enc.ds.kg, enc.reviews, cfg.batch_size, True, cfg.seed * 1000 + epoch, cfg.bucket)
+    order = batches(examples, enc.ds.kg, enc.reviews, cfg.batch_size, shuffle=True, seed=cfg.seed * 1000 + epoch,
+                    bucket=cfg.bucket)
     model.train()
     for batch in tqdm(order, total=-(-len(examples) // cfg.batch_size), desc=f'epoch {epoch + 1}', leave=False, mininterval=1):
         batch = to_device(batch, device)
