@@ -90,12 +90,14 @@ class BasisRGCNConv(nn.Module):
     def forward(self, x: Tensor | tuple[Tensor, Tensor], edge_index: Tensor, edge_type: Tensor) -> Tensor:
         "States of the targets: `x` is all nodes, or `(sources, targets)` with edges from sources into targets."
         x_src, x_dst = x if isinstance(x, tuple) else (x, x)
-        key = edge_index[1] * self.n_relations + edge_type                   # one key per (target, relation)
-        pairs, pair_of_edge = torch.unique(key, return_inverse=True)
+        n = len(x_dst)
+        pairs, pair_of_edge = torch.unique(edge_type * n + edge_index[1], return_inverse=True)   # (relation, target), by relation
         means = scatter(x_src[edge_index[0]], pair_of_edge, 0, dim_size=len(pairs), reduce='mean')  # (n_pairs, in_dim)
-        target, comp = pairs // self.n_relations, self.comp[pairs % self.n_relations]              # (n_pairs,), (n_pairs, B)
-        per_basis = [scatter(comp[:, b, None] * means, target, 0, dim_size=len(x_dst)) for b in range(comp.shape[1])]
-        return torch.cat(per_basis, 1) @ self.weight.flatten(0, 1) + x_dst @ self.root + self.bias
+        relations, counts = torch.unique_consecutive(pairs // n, return_counts=True)
+        weights = torch.einsum('rb,bio->rio', self.comp[relations], self.weight)                   # W_r = sum_b a_rb V_b
+        messages = [m @ w for m, w in zip(means.split(counts.tolist()), weights)]                 # one product per relation
+        out = x_dst @ self.root + self.bias
+        return out.index_add(0, pairs % n, torch.cat(messages)) if messages else out
 
 # %% ../nbs/04_encoders.ipynb #c032
 def with_inverse_and_self_loops(edge_index: Tensor, edge_type: Tensor, n_nodes: int, n_relations: int) -> tuple[Tensor, Tensor]:
