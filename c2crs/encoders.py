@@ -132,10 +132,12 @@ class KGEncoder(nn.Module):
     def one_layer_states(self, nodes: Tensor) -> Tensor:
         "One R-GCN layer for `nodes` only: a bipartite pass over the edges into them."
         nodes, back = torch.unique(nodes, return_inverse=True)
-        into = torch.isin(self.edge_index[1], nodes)
+        into = torch.zeros(len(self.embed.weight), dtype=torch.bool, device=nodes.device).index_fill_(0, nodes, True)
+        into = into[self.edge_index[1]]                                   # edges into `nodes`; a lookup, not a sort
         sources, src = torch.unique(self.edge_index[0, into], return_inverse=True)
         edges = torch.stack([src, torch.searchsorted(nodes, self.edge_index[1, into])])
-        return self.convs[0]((self.embed(sources), self.embed(nodes)), edges, self.edge_type[into])[back]
+        x = self.embed(torch.cat([sources, nodes])).split([len(sources), len(nodes)])   # one lookup: one gradient
+        return self.convs[0](x, edges, self.edge_type[into])[back]
     def forward(self, entities: Tensor, mask: Tensor, states: Tensor | None = None) -> tuple[Tensor, Tensor]:
         # entities, mask: (batch, n_entities) -> pooled (batch, dim), entity units (batch, n_entities, dim)
         if states is None:
