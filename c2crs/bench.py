@@ -59,7 +59,7 @@ class BenchConfig:
     pretrain: PretrainConfig = field(default_factory=PretrainConfig)
     recommend: RecommendConfig = field(default_factory=lambda: RecommendConfig(epochs=50, batch_size=256, min_epochs=10))   # official: <= 50, batch 256
     converse: ConverseConfig = field(default_factory=ConverseConfig)
-    max_replies: int = 2000                        # generation: test replies decoded (evenly spaced)
+    max_replies: int = 2000                        # generation: test replies decoded and scored (evenly spaced)
 
     @classmethod
     def quick(cls, **kw):

@@ -93,6 +93,7 @@ class GeneratorConfig:
     n_heads: int = 2
     ffn_dim: int = 256
     dropout: float = 0.1
+    attention_dropout: float = 0.0   # official: 0.0
     use_kg: bool = True        # cross-attention over the context entities' R-GCN states
     use_reviews: bool = True   # cross-attention over the review sentence states
     copy: bool = True          # copy gate over the knowledge vocabulary (needs KG or reviews)
@@ -114,7 +115,7 @@ class DecoderLayer(nn.Module):
     "Masked self-attention -> cross-attention over each memory in order -> FFN; residual + LayerNorm after each."
     def __init__(self, d: int, memory_dims: dict[str, int], cfg: GeneratorConfig):
         super().__init__()
-        att = lambda kd: nn.MultiheadAttention(d, cfg.n_heads, cfg.dropout, batch_first=True, kdim=kd, vdim=kd)
+        att = lambda kd: nn.MultiheadAttention(d, cfg.n_heads, cfg.attention_dropout, batch_first=True, kdim=kd, vdim=kd)
         self.self_attn, self.cross = att(d), nn.ModuleDict({k: att(kd) for k, kd in memory_dims.items()})
         self.ffn = nn.Sequential(nn.Linear(d, cfg.ffn_dim), nn.ReLU(), nn.Dropout(cfg.dropout), nn.Linear(cfg.ffn_dim, d))
         self.norms, self.drop = nn.ModuleList(nn.LayerNorm(d) for _ in range(len(memory_dims) + 2)), nn.Dropout(cfg.dropout)
@@ -224,8 +225,10 @@ def _target_logp(self: Generator, batch: dict) -> Tensor:
     "Teacher-forced log P of every response token after BOS (B, R - 1), without building (B, R - 1, V) mixtures."
     mem, tokens = self.encode(batch), batch['response_tokens']
     h, targets = self.hidden(mem, tokens[:, :-1]), tokens[:, 1:]
-    logits = h @ self.embed.weight.T * self.scale                                        # (B, T, V)
-    vocab = logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1) - logits.logsumexp(-1)  # (B, T)
+    scored = targets != PAD                                                              # no logits for padding
+    logits = h[scored] @ self.embed.weight.T * self.scale                                # (n_scored, V)
+    vocab = h.new_zeros(targets.shape)                                                   # (B, T); 0 at padding
+    vocab[scored] = logits.gather(-1, targets[scored, None]).squeeze(-1) - logits.logsumexp(-1)
     if not self.copy: return vocab
     query, log_g, log_1g = self.copy_inputs(mem, h)
     ids, real = knowledge_ids(mem['kv'])                                                 # (B, K)
@@ -321,10 +324,11 @@ def beta_for(enc: EncodedDataset, beta_share: float | None) -> float | None:
 
 # %% ../nbs/09_converse.ipynb #c036
 @torch.no_grad()
-def dev_perplexity(gen: Generator, enc: EncodedDataset, split: str = 'dev', batch_size: int = 128) -> float:
-    "Teacher-forced perplexity (unweighted NLL) on the `split` replies."
+def dev_perplexity(gen: Generator, enc: EncodedDataset, split: str = 'dev', batch_size: int = 128,
+                   examples: list[Example] | None = None) -> float:
+    "Teacher-forced perplexity (unweighted NLL) on the `split` replies (or on `examples` of it)."
     gen.eval(); dev, nll, n = gen.embed.weight.device, 0.0, 0
-    for batch in batches(enc.examples['generate', split], enc.ds.kg, enc.reviews, batch_size):
+    for batch in batches(examples or enc.examples['generate', split], enc.ds.kg, enc.reviews, batch_size):
         batch = to_device(batch, dev); targets = batch['response_tokens'][:, 1:]
         nll += weighted_nll(gen.target_logp(batch), targets, torch.ones(gen.vocab_size, device=dev))[1].item()
         n += int((targets != PAD).sum())
@@ -398,9 +402,10 @@ def evenly_spaced(items: list, n: int | None) -> list:
 
 def evaluate_generator(gen: Generator, enc: EncodedDataset, split: str = 'test', beam: int = 1,
                        fill_item: Callable[[dict], str] | None = None, max_examples: int | None = None) -> tuple[dict, list[dict]]:
-    "Text metrics of the replies decoded for (at most `max_examples` of) `split`, its perplexity; also the replies."
-    replies = generate_replies(gen, enc, evenly_spaced(enc.examples['generate', split], max_examples), beam, fill_item=fill_item)
-    return text_metrics(replies) | {'perplexity': round(dev_perplexity(gen, enc, split), 3)}, replies
+    "Text metrics and perplexity on (at most `max_examples`, evenly spaced, of) the `split` replies; also the replies."
+    examples = evenly_spaced(enc.examples['generate', split], max_examples)
+    replies = generate_replies(gen, enc, examples, beam, fill_item=fill_item)
+    return text_metrics(replies) | {'perplexity': round(dev_perplexity(gen, enc, split, examples=examples), 3)}, replies
 
 # %% ../nbs/09_converse.ipynb #c044
 def sweep_instance_weights(enc: EncodedDataset, settings: list[tuple], gcfg: GeneratorConfig = GeneratorConfig(),

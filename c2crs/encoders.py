@@ -28,7 +28,8 @@ class EncoderConfig:
     n_layers: int = 2          # paper: 2 Transformer layers
     n_heads: int = 2           # paper: 2
     ffn_dim: int = 256         # paper: 300
-    dropout: float = 0.1       # paper: 0.1
+    dropout: float = 0.1       # paper: 0.1 (residual and FFN dropout)
+    attention_dropout: float = 0.0   # official: 0.0 (dropout on the attention weights)
     n_bases: int = 8           # paper: 8 R-GCN bases
     kg_layers: int = 1         # paper: 1 R-GCN layer
     max_positions: int = 512   # context is truncated to 256 tokens (chapter 01)
@@ -57,6 +58,7 @@ def attention_padding(mask: Tensor) -> Tensor:
 def transformer(cfg: EncoderConfig) -> nn.TransformerEncoder:
     "A batch-first Transformer encoder stack sized by `cfg`."
     layer = nn.TransformerEncoderLayer(cfg.word_dim, cfg.n_heads, cfg.ffn_dim, cfg.dropout, batch_first=True)
+    layer.self_attn.dropout = cfg.attention_dropout      # torch ties it to `dropout`; the official code has 0.0
     return nn.TransformerEncoder(layer, cfg.n_layers, enable_nested_tensor=False)
 
 # %% ../nbs/04_encoders.ipynb #c019
