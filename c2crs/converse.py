@@ -12,10 +12,9 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
-from tqdm.auto import tqdm
 
 from .core import get_device, set_seed
-from .data import BOS, EOS, ITEM, PAD, EncodedDataset, Example, batches, label_tokens
+from .data import BOS, EOS, ITEM, PAD, EncodedDataset, Example, batches, epoch_batches, label_tokens
 from .encoders import EncoderConfig, ViewSet, default_views
 from .pretrain import to_device
 from .recommend import recommend
@@ -342,9 +341,7 @@ def train_generator(gen: Generator, enc: EncodedDataset, cfg: ConverseConfig = C
     opt, history = torch.optim.Adam(gen.parameters(), lr=cfg.lr), []
     for epoch in range(cfg.epochs):
         gen.train(); start, total, n = time.perf_counter(), 0.0, 0
-        order = batches(examples, enc.ds.kg, enc.reviews, cfg.batch_size, shuffle=True, seed=cfg.seed * 1000 + epoch,
-                        bucket=cfg.bucket)
-        for batch in tqdm(order, total=-(-len(examples) // cfg.batch_size), desc=f'epoch {epoch + 1}/{cfg.epochs}', leave=False, mininterval=1):
+        for batch in epoch_batches(examples, enc, cfg, epoch, f'epoch {epoch + 1}/{cfg.epochs}'):
             batch = to_device(batch, dev)
             loss = weighted_nll(gen.target_logp(batch), batch['response_tokens'][:, 1:], alpha)[0]
             opt.zero_grad(); loss.backward()

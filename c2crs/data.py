@@ -13,6 +13,7 @@ import torch
 from torch_geometric.data import Data
 
 from fastcore.basics import patch
+from tqdm.auto import tqdm
 
 from .core import DataError
 
@@ -20,8 +21,8 @@ from .core import DataError
 __all__ = ['ROLES', 'TOKEN_RE', 'SPECIALS', 'PAD', 'UNK', 'BOS', 'EOS', 'ITEM', 'STOPWORDS', 'Turn', 'Dialog', 'KnowledgeGraph',
            'CRSDataset', 'tokenize', 'item_mention', 'label_tokens', 'render', 'Vocab', 'EntityLinker',
            'EncodingConfig', 'Example', 'ContextTracker', 'dialog_examples', 'ReviewBank', 'pad', 'pad_reviews',
-           'collate', 'batch_order', 'batches', 'build_vocab', 'EncodedDataset', 'encode_dataset', 'show_dialog',
-           'split_stats', 'kg_stats', 'dataset_stats', 'plot_overview']
+           'collate', 'batch_order', 'batches', 'build_vocab', 'EncodedDataset', 'encode_dataset', 'epoch_batches',
+           'show_dialog', 'split_stats', 'kg_stats', 'dataset_stats', 'plot_overview']
 
 # %% ../nbs/01_data.ipynb #c005
 ROLES = ('seeker', 'recommender')
@@ -309,6 +310,14 @@ def encode_dataset(ds: CRSDataset, cfg: EncodingConfig = EncodingConfig(), min_f
     examples = {(task, s): [e for d in ds.splits[s] for e in dialog_examples(d, vocab, ds.kg, cfg, task)]
                 for task in ('recommend', 'generate') for s in ds.splits}
     return EncodedDataset(ds, vocab, ReviewBank(ds.reviews, vocab, cfg), examples)
+
+# %% ../nbs/01_data.ipynb #x047
+def epoch_batches(examples: list[Example], enc: EncodedDataset, cfg, epoch: int, desc: str | None = None):
+    "Epoch `epoch`'s (0-based) shuffled, length-bucketed batches of `examples`, behind a progress bar."
+    order = batches(examples, enc.ds.kg, enc.reviews, cfg.batch_size, shuffle=True, seed=cfg.seed * 1000 + epoch,
+                    bucket=cfg.bucket)
+    return tqdm(order, total=-(-len(examples) // cfg.batch_size), desc=desc or f'epoch {epoch + 1}', leave=False,
+                mininterval=1)
 
 # %% ../nbs/01_data.ipynb #c048
 def show_dialog(dialog: Dialog, kg: KnowledgeGraph, max_turns: int | None = None) -> str:

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import torch
 from torch import Tensor
-from tqdm.auto import tqdm
 
 from .core import DataError, atomic_write_bytes, get_device, set_seed
-from .data import EncodedDataset, Example, batches
+from .data import EncodedDataset, Example, batches, epoch_batches
 from .encoders import EncoderConfig, ViewSet, default_views
 from .contrastive import (FINE_VIEWS, TripleBuilder, alignment, coarse_inputs, cross_view_recall,
                                fine_units, stage_loss, uniformity)
@@ -56,9 +55,7 @@ def train_epoch(views: ViewSet, enc: EncodedDataset, stage: str, cfg: PretrainCo
     "Epoch `epoch` (0-based, of `epochs`) of the `stage` loss; its history row: the mean loss parts."
     device, examples = next(views.parameters()).device, enc.examples[cfg.task, 'train']
     views.train(); sums, n = {}, 0
-    order = batches(examples, enc.ds.kg, enc.reviews, cfg.batch_size, shuffle=True, seed=cfg.seed * 1000 + epoch,
-                    bucket=cfg.bucket)
-    for batch in tqdm(order, total=-(-len(examples) // cfg.batch_size), desc=f'{stage} epoch {epoch + 1}/{epochs}', leave=False, mininterval=1):
+    for batch in epoch_batches(examples, enc, cfg, epoch, f'{stage} epoch {epoch + 1}/{epochs}'):
         triples = builder(batch) if stage == 'fine' else None
         triples = None if triples is None else triples_to(triples, device)
         loss, parts = stage_loss(stage, views, to_device(batch, device), triples, cfg.lam, cfg.temperature)

@@ -10,10 +10,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 from torch import nn, Tensor
-from tqdm.auto import tqdm
 
 from .core import get_device, set_seed
-from .data import PAD, Dialog, EncodedDataset, Example, KnowledgeGraph, ReviewBank, batches, collate
+from .data import PAD, Dialog, EncodedDataset, Example, KnowledgeGraph, ReviewBank, collate, epoch_batches
 from .encoders import EncoderConfig, KGEncoder, ViewSet
 from .pretrain import PretrainConfig, pretrain, to_device
 
@@ -203,10 +202,8 @@ def rec_loss(model: nn.Module, batch: dict[str, Tensor]) -> Tensor:
 def train_epoch(model: nn.Module, enc: EncodedDataset, opt, cfg: RecommendConfig, epoch: int) -> float:
     "One shuffled pass over the training examples; the mean loss."
     examples, device, total, n = enc.examples['recommend', 'train'], next(model.parameters()).device, 0.0, 0
-    order = batches(examples, enc.ds.kg, enc.reviews, cfg.batch_size, shuffle=True, seed=cfg.seed * 1000 + epoch,
-                    bucket=cfg.bucket)
     model.train()
-    for batch in tqdm(order, total=-(-len(examples) // cfg.batch_size), desc=f'epoch {epoch + 1}', leave=False, mininterval=1):
+    for batch in epoch_batches(examples, enc, cfg, epoch):
         batch = to_device(batch, device)
         loss = model.loss(batch) if hasattr(model, 'loss') else rec_loss(model, batch)   # a model may bring its own loss
         opt.zero_grad(); loss.backward()
