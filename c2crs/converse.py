@@ -327,7 +327,8 @@ def dev_perplexity(gen: Generator, enc: EncodedDataset, split: str = 'dev', batc
                    examples: list[Example] | None = None) -> float:
     "Teacher-forced perplexity (unweighted NLL) on the `split` replies (or on `examples` of it)."
     gen.eval(); dev, nll, n = gen.embed.weight.device, 0.0, 0
-    for batch in batches(examples or enc.examples['generate', split], enc.ds.kg, enc.reviews, batch_size):
+    examples = enc.examples['generate', split] if examples is None else examples
+    for batch in batches(examples, enc.ds.kg, enc.reviews, batch_size):
         batch = to_device(batch, dev); targets = batch['response_tokens'][:, 1:]
         nll += weighted_nll(gen.target_logp(batch), targets, torch.ones(gen.vocab_size, device=dev))[1].item()
         n += int((targets != PAD).sum())
