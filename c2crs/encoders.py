@@ -84,7 +84,6 @@ class BasisRGCNConv(nn.Module):
     "R-GCN layer (Eq. 3) with basis decomposition; same parameters and output as PyG's `RGCNConv(num_bases=...)`."
     def __init__(self, in_dim: int, out_dim: int, n_relations: int, n_bases: int):
         super().__init__()
-        self.n_relations = n_relations
         self.weight = nn.Parameter(torch.empty(n_bases, in_dim, out_dim))   # the bases V_b
         self.comp = nn.Parameter(torch.empty(n_relations, n_bases))         # the coefficients a_rb
         self.root, self.bias = nn.Parameter(torch.empty(in_dim, out_dim)), nn.Parameter(torch.zeros(out_dim))
