@@ -27,11 +27,12 @@ from .converse import (ConverseConfig, GeneratorConfig, build_generator, evaluat
 
 # %% auto #0
 __all__ = ['BASELINES', 'ABLATIONS', 'GENERATORS', 'PAPER', 'PAPER_COLUMNS', 'SELECTION', 'REC_COLUMNS', 'GEN_COLUMNS', 'SHARED',
-           'BenchConfig', 'rss_bytes', 'measured', 'without_edges', 'ablation_views', 'MultiTask', 'multi_task_model',
-           'pretrained_views', 'train_recommender', 'run_recommender', 'dev_sweep', 'train_reply_model',
-           'run_generator', 'bench_plan', 'run_key', 'training_settings', 'load_results', 'run_bench', 'mean_std',
-           'summarize', 'cell', 'task_table', 'beats', 'target_checks', 'bench_report', 'merge_results', 'bench_groups',
-           'group_folder', 'run_group', 'cpu_count', 'run_parallel', 'bench_config', 'c2crs_bench']
+           'BenchConfig', 'rss_bytes', 'measured', 'without_edges', 'ablation_views', 'thinned', 'MultiTask',
+           'multi_task_model', 'pretrained_views', 'train_recommender', 'run_recommender', 'dev_sweep',
+           'train_reply_model', 'run_generator', 'bench_plan', 'run_key', 'training_settings', 'load_results',
+           'run_bench', 'mean_std', 'summarize', 'cell', 'task_table', 'beats', 'target_checks', 'bench_report',
+           'merge_results', 'bench_groups', 'group_folder', 'run_group', 'cpu_count', 'run_parallel', 'bench_config',
+           'c2crs_bench']
 
 # %% ../nbs/10_bench.ipynb #c005
 BASELINES = ('popularity', 'repeat', 'textcnn', 'kbrd', 'c2crs')
@@ -103,6 +104,11 @@ def ablation_views(variant: str, vocab_size: int, kg, cfg: EncoderConfig) -> Vie
     return ViewSet([make() for name, make in views.items() if name != drop], cfg.proj_dim)
 
 # %% ../nbs/10_bench.ipynb #c021
+def thinned(batch: dict[str, Tensor], size: int) -> dict[str, Tensor]:
+    "At most `size` evenly spaced rows of `batch` (every row when there are no more)."
+    step = -(-len(batch['target']) // size)
+    return batch if step == 1 else {k: v[::step] for k, v in batch.items()}
+
 class MultiTask(nn.Module):
     "Ablation: recommendation and both contrastive losses trained together (no pre-training stages)."
     def __init__(self, views: ViewSet, recommender: Recommender, builder: TripleBuilder, cfg: PretrainConfig):
@@ -113,9 +119,10 @@ class MultiTask(nn.Module):
     def forward(self, batch: dict[str, Tensor]) -> Tensor: return self.recommender(batch)
     def score(self, batch: dict[str, Tensor], examples=None) -> Tensor: return self.recommender.score(batch)
     def loss(self, batch: dict[str, Tensor]) -> Tensor:
-        "Eq. 9 + Eq. 7 on one batch."
-        triples = triples_to(self.builder({k: v.cpu() for k, v in batch.items()}), batch['target'].device)
-        contrastive, _ = stage_loss('fine', self.views, batch, triples, self.cfg.lam, self.cfg.temperature)
+        "Eq. 9 on the batch + Eq. 7 on its rows thinned to the pre-training batch size."
+        part = thinned(batch, self.cfg.batch_size)
+        triples = triples_to(self.builder({k: v.cpu() for k, v in part.items()}), part['target'].device)
+        contrastive, _ = stage_loss('fine', self.views, part, triples, self.cfg.lam, self.cfg.temperature)
         return rec_loss(self.recommender, batch) + contrastive
 
 # %% ../nbs/10_bench.ipynb #c022

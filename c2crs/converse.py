@@ -22,11 +22,11 @@ from .recommend import recommend
 # %% auto #0
 __all__ = ['BANNED', 'ngrams', 'distinct_n', 'distinct_per_sentence', 'sentence_bleu', 'bleu', 'perplexity',
            'response_frequencies', 'instance_weights', 'weighted_nll', 'GeneratorConfig', 'with_null_slot',
-           'DecoderLayer', 'label_token_table', 'knowledge_vocab', 'Generator', 'build_generator', 'knowledge_ids',
-           'repeated_ngram_bans', 'finish', 'greedy_decode', 'repeat_memory', 'beam_decode', 'ConverseConfig',
-           'beta_for', 'dev_perplexity', 'train_generator', 'popular_item_filler', 'recommender_item_filler',
-           'fill_items', 'batch_row', 'generate_replies', 'text_metrics', 'evenly_spaced', 'evaluate_generator',
-           'sweep_instance_weights']
+           'split_heads', 'in_projections', 'DecoderLayer', 'label_token_table', 'knowledge_vocab', 'Generator',
+           'build_generator', 'knowledge_ids', 'repeated_ngram_bans', 'finish', 'greedy_decode', 'repeat_memory',
+           'beam_decode', 'ConverseConfig', 'beta_for', 'dev_perplexity', 'train_generator', 'popular_item_filler',
+           'recommender_item_filler', 'fill_items', 'batch_row', 'generate_replies', 'text_metrics', 'evenly_spaced',
+           'evaluate_generator', 'sweep_instance_weights']
 
 # %% ../nbs/09_converse.ipynb #c005
 def ngrams(tokens: list, n: int) -> list[tuple]:
@@ -110,6 +110,15 @@ def with_null_slot(states: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
     return torch.cat([null, states], 1), torch.cat([mask.new_ones(mask.shape[0], 1), mask], 1)
 
 # %% ../nbs/09_converse.ipynb #c019
+def split_heads(t: Tensor, n_heads: int) -> Tensor:
+    "(B, n, d) -> (B, heads, n, d / heads)."
+    return t.unflatten(-1, (n_heads, -1)).transpose(1, 2)
+
+def in_projections(attn: nn.MultiheadAttention) -> tuple[tuple[Tensor, Tensor], ...]:
+    "(weight, bias) of `attn`'s query, key and value projections (packed when kdim == d, separate otherwise)."
+    w = attn.in_proj_weight.chunk(3) if attn.in_proj_weight is not None else (attn.q_proj_weight, attn.k_proj_weight, attn.v_proj_weight)
+    return tuple(zip(w, attn.in_proj_bias.chunk(3)))
+
 class DecoderLayer(nn.Module):
     "Masked self-attention -> cross-attention over each memory in order -> FFN; residual + LayerNorm after each."
     def __init__(self, d: int, memory_dims: dict[str, int], cfg: GeneratorConfig):
@@ -118,13 +127,28 @@ class DecoderLayer(nn.Module):
         self.self_attn, self.cross = att(d), nn.ModuleDict({k: att(kd) for k, kd in memory_dims.items()})
         self.ffn = nn.Sequential(nn.Linear(d, cfg.ffn_dim), nn.ReLU(), nn.Dropout(cfg.dropout), nn.Linear(cfg.ffn_dim, d))
         self.norms, self.drop = nn.ModuleList(nn.LayerNorm(d) for _ in range(len(memory_dims) + 2)), nn.Dropout(cfg.dropout)
-    def forward(self, x: Tensor, memories: dict[str, tuple[Tensor, Tensor]]) -> Tensor:
-        # x: (B, T, d); memories: name -> (states (B, n, dim), mask (B, n) True = real)
+
+    def memory_keys(self, memories: dict[str, tuple[Tensor, Tensor]]) -> dict[str, tuple[Tensor, Tensor, Tensor]]:
+        "name -> (states (B, n, dim), mask (B, n) True = real) to name -> (keys, values (B, heads, n, d/heads), mask)."
+        out = {}
+        for name, attn in self.cross.items():
+            (states, mask), (_, (wk, bk), (wv, bv)) = memories[name], in_projections(attn)
+            out[name] = (split_heads(F.linear(states, wk, bk), attn.num_heads),
+                         split_heads(F.linear(states, wv, bv), attn.num_heads), mask[:, None, None])
+        return out
+
+    def attend(self, name: str, x: Tensor, keys: dict) -> Tensor:
+        "Cross-attention of x (B, T, d) over memory `name`, whose keys and values are projected already."
+        attn, (k, v, mask), ((wq, bq), *_) = self.cross[name], keys[name], in_projections(self.cross[name])
+        p = attn.dropout if self.training else 0.0
+        out = F.scaled_dot_product_attention(split_heads(F.linear(x, wq, bq), attn.num_heads), k, v, attn_mask=mask, dropout_p=p)
+        return attn.out_proj(out.transpose(1, 2).flatten(2))
+
+    def forward(self, x: Tensor, keys: dict) -> Tensor:
+        # x: (B, T, d); keys: `memory_keys` of the memories
         causal = torch.ones(x.shape[1], x.shape[1], dtype=torch.bool, device=x.device).triu(1)
         x = self.norms[0](x + self.drop(self.self_attn(x, x, x, attn_mask=causal, need_weights=False)[0]))
-        for i, (name, attn) in enumerate(self.cross.items(), 1):
-            states, mask = memories[name]
-            x = self.norms[i](x + self.drop(attn(x, states, states, key_padding_mask=~mask, need_weights=False)[0]))
+        for i, name in enumerate(self.cross, 1): x = self.norms[i](x + self.drop(self.attend(name, x, keys)))
         return self.norms[-1](x + self.drop(self.ffn(x)))
 
 # %% ../nbs/09_converse.ipynb #c022
@@ -165,10 +189,11 @@ class Generator(nn.Module):
             self.copy_proj, self.gate = nn.Linear(ctx, d), nn.Linear(ctx, 1)
 
     def encode(self, batch: dict) -> dict:
-        "Run the encoders once: memories for cross-attention, pooled knowledge and the knowledge vocabulary."
+        "Run the encoders once: per layer the memories' keys and values, pooled knowledge and the knowledge vocabulary."
         names = ['conversation'] + [n for n, on in (('kg', self.cfg.use_kg), ('review', self.cfg.use_reviews)) if on]
         outs = {n: self.views.views[n](batch) for n in names}
-        mem = {'memories': {n: with_null_slot(o.units, o.mask) for n, o in outs.items()},
+        memories = {n: with_null_slot(o.units, o.mask) for n, o in outs.items()}
+        mem = {'keys': [layer.memory_keys(memories) for layer in self.layers],
                'pooled': [outs[n].pooled * outs[n].present[:, None] for n in names[1:]]}
         if self.copy: mem['kv'] = knowledge_vocab(batch, self.labels, self.vocab_size, self.cfg.use_kg, self.cfg.use_reviews)
         return mem
@@ -176,7 +201,7 @@ class Generator(nn.Module):
     def hidden(self, mem: dict, tokens: Tensor) -> Tensor:
         "Decoder states after every prefix of `tokens`: (B, T) -> (B, T, d)."
         x = self.embed(tokens) + self.positions(torch.arange(tokens.shape[1], device=tokens.device))
-        for layer in self.layers: x = layer(x, mem['memories'])
+        for layer, keys in zip(self.layers, mem['keys']): x = layer(x, keys)
         return x
 
     def copy_inputs(self, mem: dict, h: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -186,11 +211,14 @@ class Generator(nn.Module):
         log_g, log_1g = torch.where(has, F.logsigmoid(z), 0.0), torch.where(has, F.logsigmoid(-z), float('-inf'))
         return self.copy_proj(ctx) * self.scale, log_g, log_1g
 
-    def decode(self, mem: dict, tokens: Tensor) -> Tensor:
-        "Log-probabilities of the next token after every prefix of `tokens`: (B, T) -> (B, T, V)."
-        h = self.hidden(mem, tokens)
+    def output_logp(self, mem: dict, h: Tensor) -> Tensor:
+        "Log-probabilities of the next token from decoder states: (B, T, d) -> (B, T, V)."
         logp = torch.log_softmax(h @ self.embed.weight.T * self.scale, -1)           # tied output projection
         return self.mix_copy(mem, h, logp) if self.copy else logp
+
+    def decode(self, mem: dict, tokens: Tensor) -> Tensor:
+        "Log-probabilities of the next token after every prefix of `tokens`: (B, T) -> (B, T, V)."
+        return self.output_logp(mem, self.hidden(mem, tokens))
 
     def mix_copy(self, mem: dict, h: Tensor, logp: Tensor) -> Tensor:
         "P(w) = g * P_vocab(w) + (1 - g) * P_copy(w), P_copy restricted to the knowledge vocabulary."
@@ -252,7 +280,7 @@ def repeated_ngram_bans(tokens: Tensor, n: int) -> list[list[int]]:
 
 def _step_logp(gen, mem, tokens, no_repeat: int = 3):
     "Log-probabilities of the next token after `tokens` (B, V): PAD, BOS and repeated `no_repeat`-grams banned."
-    logp = gen.decode(mem, tokens)[:, -1]
+    logp = gen.output_logp(mem, gen.hidden(mem, tokens)[:, -1:])[:, 0]              # the last prefix only
     logp[:, list(BANNED)] = float('-inf')
     for i, ban in enumerate(repeated_ngram_bans(tokens, no_repeat)): logp[i, ban] = float('-inf')
     return logp
@@ -273,11 +301,11 @@ def greedy_decode(gen: Generator, batch: dict, max_len: int = 30, no_repeat: int
     return finish(tokens[:, 1:])
 
 # %% ../nbs/09_converse.ipynb #c031
-def repeat_memory(mem: dict, k: int) -> dict:
-    "Every tensor of `mem` repeated `k` times along the batch (row i -> rows i*k..i*k+k-1)."
-    rep = lambda t: t.repeat_interleave(k, 0)
-    return {'memories': {n: (rep(s), rep(m)) for n, (s, m) in mem['memories'].items()},
-            'pooled': [rep(p) for p in mem['pooled']], **({'kv': rep(mem['kv'])} if 'kv' in mem else {})}
+def repeat_memory(mem, k: int):
+    "Every tensor in `mem` (nested dicts, lists and tuples) repeated `k` times along the batch (row i -> rows i*k..i*k+k-1)."
+    if isinstance(mem, Tensor): return mem.repeat_interleave(k, 0)
+    if isinstance(mem, dict): return {n: repeat_memory(v, k) for n, v in mem.items()}
+    return type(mem)(repeat_memory(v, k) for v in mem)
 
 @torch.no_grad()
 def beam_decode(gen: Generator, batch: dict, beam: int = 4, max_len: int = 30, length_norm: bool = True,
