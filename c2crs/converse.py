@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 
-from .core import get_device, set_seed
+from .core import adam, get_device, set_seed
 from .data import BOS, EOS, ITEM, PAD, EncodedDataset, Example, batches, epoch_batches, label_tokens
 from .encoders import EncoderConfig, ViewSet, default_views
 from .pretrain import to_device
@@ -367,7 +367,7 @@ def train_generator(gen: Generator, enc: EncodedDataset, cfg: ConverseConfig = C
     set_seed(cfg.seed); dev = get_device(cfg.device); gen.to(dev)
     examples = enc.examples['generate', 'train']
     alpha = instance_weights(response_frequencies(examples, gen.vocab_size), beta_for(enc, cfg.beta_share), cfg.gamma).to(dev)
-    opt, history = torch.optim.Adam(gen.parameters(), lr=cfg.lr), []
+    opt, history = adam(gen.parameters(), cfg.lr), []
     for epoch in range(cfg.epochs):
         gen.train(); start, total, n = time.perf_counter(), 0.0, 0
         for batch in epoch_batches(examples, enc, cfg, epoch, f'epoch {epoch + 1}/{cfg.epochs}'):

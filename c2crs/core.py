@@ -12,8 +12,8 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['set_seed', 'get_device', 'project_root', 'shared_data_dir', 'DataError', 'SkipLog', 'atomic_write_bytes', 'save_json',
-           'format_table', 'markdown_table']
+__all__ = ['set_seed', 'get_device', 'adam', 'project_root', 'shared_data_dir', 'DataError', 'SkipLog', 'atomic_write_bytes',
+           'save_json', 'format_table', 'markdown_table']
 
 # %% ../nbs/00_core.ipynb #c005
 def set_seed(seed: int, deterministic: bool = True) -> None:
@@ -30,6 +30,13 @@ def get_device(prefer: str | None = None) -> torch.device:
     "`prefer` if given, else CUDA when available, else CPU."
     if prefer: return torch.device(prefer)
     return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+
+# %% ../nbs/00_core.ipynb #a001
+def adam(params, lr: float = 1e-3) -> torch.optim.Adam:
+    "Adam over `params`, with torch's fused kernel when they live on the CPU or a CUDA GPU."
+    params = list(params)
+    fused = all(p.device.type in ('cpu', 'cuda') for p in params) or None
+    return torch.optim.Adam(params, lr=lr, fused=fused)
 
 # %% ../nbs/00_core.ipynb #c011
 def project_root(start: str | Path | None = None) -> Path | None:

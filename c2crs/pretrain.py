@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from .core import DataError, atomic_write_bytes, get_device, set_seed
+from .core import DataError, adam, atomic_write_bytes, get_device, set_seed
 from .data import EncodedDataset, Example, batches, epoch_batches
 from .encoders import EncoderConfig, ViewSet, default_views
 from .contrastive import (FINE_VIEWS, TripleBuilder, alignment, coarse_inputs, cross_view_recall,
@@ -70,7 +70,7 @@ def train_stage(views: ViewSet, enc: EncodedDataset, stage: str, cfg: PretrainCo
                 builder: TripleBuilder | None = None, opt: torch.optim.Optimizer | None = None, start_epoch: int = 0,
                 on_epoch_end=None) -> list[dict]:
     "Epochs `start_epoch`..`epochs` of `stage` with `opt` (default: a fresh Adam); each row also goes to `on_epoch_end(row)`."
-    opt, history = opt or torch.optim.Adam(views.parameters(), lr=cfg.lr), []
+    opt, history = opt or adam(views.parameters(), cfg.lr), []
     for epoch in range(start_epoch, epochs):
         history.append(train_epoch(views, enc, stage, cfg, opt, epoch, epochs, builder))
         if on_epoch_end: on_epoch_end(history[-1])
@@ -238,7 +238,7 @@ def pretrain(enc: EncodedDataset, enc_cfg: EncoderConfig = EncoderConfig(), cfg:
     if stage_todo(state, 'random') is not None: after('random'); save('random', 0, True)
     for stage, epochs in (('coarse', cfg.coarse_epochs), ('fine', cfg.fine_epochs)):
         if (first := stage_todo(state, stage)) is None: continue          # trained and measured before the resume
-        opt = torch.optim.Adam(views.parameters(), lr=cfg.lr)
+        opt = adam(views.parameters(), cfg.lr)
         if first: opt.load_state_dict(state['optimizer'])                  # cut short: Adam's state as it was saved
         start, before = time.perf_counter(), report['seconds'].get(stage, 0.0)
         def epoch_end(row):

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn, Tensor
 
-from .core import get_device, set_seed
+from .core import adam, get_device, set_seed
 from .data import PAD, Dialog, EncodedDataset, Example, KnowledgeGraph, ReviewBank, collate, epoch_batches
 from .encoders import EncoderConfig, KGEncoder, ViewSet
 from .pretrain import PretrainConfig, pretrain, to_device
@@ -214,7 +214,7 @@ def train_epoch(model: nn.Module, enc: EncodedDataset, opt, cfg: RecommendConfig
 # %% ../nbs/08_recommend.ipynb #c035
 def fit(model: nn.Module, enc: EncodedDataset, cfg: RecommendConfig = RecommendConfig()) -> tuple[list[dict], dict]:
     "Train with early stopping on dev R@1 + R@50; load and return the best state with the history."
-    opt, history, best, best_state, waited = torch.optim.Adam(model.parameters(), lr=cfg.lr), [], -1.0, None, 0
+    opt, history, best, best_state, waited = adam(model.parameters(), cfg.lr), [], -1.0, None, 0
     for epoch in range(cfg.epochs):
         start = time.perf_counter()
         loss = train_epoch(model, enc, opt, cfg, epoch)
