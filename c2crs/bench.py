@@ -135,17 +135,17 @@ def multi_task_model(enc: EncodedDataset, cfg: RecommendConfig, enc_cfg: Encoder
 
 # %% ../nbs/10_bench.ipynb #c025
 def pretrained_views(variant: str, enc: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict) -> ViewSet:
-    "Pre-trained views for `variant` (`cache` keeps the full run's coarse weights for 'w/o fine')."
+    "Pre-trained views for `variant` (`cache` keeps the full run's views for the generator); every variant gets all epochs."
     pre = replace(cfg.pretrain, seed=seed)
-    if variant in ('c2crs', 'w/o fine'):
-        if 'c2crs' not in cache:
-            views, report = pretrain(enc, cfg.encoder, pre, eval_split=None, keep_states=True)
-            cache['c2crs'], cache['coarse state'] = views, report['states']['coarse']
-        if variant == 'c2crs': return cache['c2crs']
-        views = copy.deepcopy(cache['c2crs']); views.load_state_dict(cache['coarse state']); return views
-    if variant == 'w/o coarse': pre = replace(pre, coarse_epochs=0, fine_epochs=pre.coarse_epochs + pre.fine_epochs, lam=0.0)
+    if variant == 'c2crs':
+        if 'c2crs' not in cache: cache['c2crs'] = pretrain(enc, cfg.encoder, pre, eval_split=None)[0]
+        return cache['c2crs']
+    epochs = pre.coarse_epochs + pre.fine_epochs
+    if variant == 'w/o coarse': pre = replace(pre, coarse_epochs=0, fine_epochs=epochs, lam=0.0)
+    if variant == 'w/o fine': pre = replace(pre, coarse_epochs=epochs, fine_epochs=0)
     views = ablation_views(variant, len(enc.vocab), enc.ds.kg, cfg.encoder)
     return pretrain(enc, cfg.encoder, pre, eval_split=None, views=views)[0]
+
 
 # %% ../nbs/10_bench.ipynb #c029
 def train_recommender(variant: str, data: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict):
@@ -336,7 +336,7 @@ def merge_results(sources: list, out: str | Path) -> list[dict]:
     return runs
 
 # %% ../nbs/10_bench.ipynb #x004
-SHARED = BASELINES + GENERATORS + ('w/o fine',)   # the runs that share one seed's C2-CRS pre-training (or need none)
+SHARED = BASELINES + GENERATORS   # the runs that share one seed's C2-CRS pre-training (or need none)
 
 def bench_groups(cfg: BenchConfig) -> list[tuple[str, int, tuple]]:
     "(dataset, seed, systems) groups of `cfg`'s plan: ReDial-small's (the costliest) first, other ablations before shared runs."

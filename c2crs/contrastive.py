@@ -15,21 +15,28 @@ from .data import PAD, EntityLinker, KnowledgeGraph, ReviewBank, Vocab, pad_revi
 from .encoders import ViewOutput, ViewSet
 
 # %% auto #0
-__all__ = ['FINE_VIEWS', 'info_nce', 'pair_losses', 'mean_loss', 'coarse_loss', 'coarse_inputs', 'link_rows', 'mention_weights',
-           'entity_sentences', 'FineTriples', 'TripleBuilder', 'fine_units', 'fine_loss', 'stage_loss', 'alignment',
-           'uniformity', 'cross_view_recall']
+__all__ = ['FINE_VIEWS', 'same_thing', 'info_nce', 'pair_losses', 'mean_loss', 'coarse_loss', 'coarse_inputs', 'link_rows',
+           'mention_weights', 'entity_sentences', 'FineTriples', 'TripleBuilder', 'fine_units', 'fine_loss',
+           'negative_keys', 'catalogue_loss', 'stage_loss', 'alignment', 'uniformity', 'cross_view_recall']
 
 # %% ../nbs/05_contrastive.ipynb #c006
-def info_nce(a: Tensor, b: Tensor, temperature: float = 0.07, ids: Tensor | None = None, intra_view: bool = False) -> Tensor:
+def same_thing(ids: Tensor) -> Tensor:
+    "(n, n) True where rows i and j share an id; `ids` is (n,) or (n, k) (any column); ids < 0 match nothing."
+    ids = ids[:, None] if ids.dim() == 1 else ids                      # (n, k)
+    return ((ids[:, None] == ids[None, :]) & (ids[:, None] >= 0)).any(-1)
+
+def info_nce(a: Tensor, b: Tensor, temperature: float = 0.07, ids: Tensor | None = None,
+             intra_view: bool = False) -> Tensor:
     "Symmetric InfoNCE (Eq. 5): row i of `a` and of `b` are positives, the other rows negatives."
     a, b = F.normalize(a, dim=-1), F.normalize(b, dim=-1)           # (n, dim)
     n, eye = len(a), torch.eye(len(a), dtype=torch.bool, device=a.device)
-    drop = (ids[:, None] == ids[None, :]) & ~eye if ids is not None else torch.zeros_like(eye)
+    drop = same_thing(ids) & ~eye if ids is not None else torch.zeros_like(eye)
     def side(x, y):
         logits = (x @ y.T / temperature).masked_fill(drop, float('-inf'))  # (n, n): diagonal = positives
         if intra_view: logits = torch.cat([logits, (x @ x.T / temperature).masked_fill(drop | eye, float('-inf'))], 1)
         return F.cross_entropy(logits, torch.arange(n, device=a.device))
     return (side(a, b) + side(b, a)) / 2
+
 
 # %% ../nbs/05_contrastive.ipynb #c014
 def pair_losses(vectors: dict[str, Tensor], present: dict[str, Tensor] | None = None, temperature: float = 0.07,
@@ -50,9 +57,10 @@ def mean_loss(losses: dict, like: dict[str, Tensor]) -> Tensor:
 
 # %% ../nbs/05_contrastive.ipynb #c015
 def coarse_loss(vectors: dict[str, Tensor], present: dict[str, Tensor] | None = None, temperature: float = 0.07,
-                intra_view: bool = False) -> Tensor:
+                intra_view: bool = False, ids: Tensor | None = None) -> Tensor:
     "Eq. 4, averaged: mean `info_nce` over all pairs of views' pooled (projected) vectors."
-    return mean_loss(pair_losses(vectors, present, temperature, intra_view=intra_view), vectors)
+    return mean_loss(pair_losses(vectors, present, temperature, ids, intra_view), vectors)
+
 
 # %% ../nbs/05_contrastive.ipynb #c019
 def coarse_inputs(views: ViewSet, outputs: dict[str, ViewOutput]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
@@ -139,15 +147,32 @@ def fine_loss(units: dict[str, Tensor], present: dict[str, Tensor], entity: Tens
     return mean_loss(pair_losses(units, present, temperature, entity, intra_view), units)
 
 # %% ../nbs/05_contrastive.ipynb #c040
+def negative_keys(batch: dict[str, Tensor]) -> Tensor:
+    "(batch, 2) what makes two contexts the same: their dialog and their target movie (-1: none)."
+    return torch.stack([batch['dialog'], batch['target']], 1)
+
+def catalogue_loss(views: ViewSet, items: Tensor, reviews: Tensor, temperature: float = 0.07) -> Tensor:
+    "Entity <-> review InfoNCE for catalogue `items` (n,) and their own review sentences (n, n_sentences, n_tokens)."
+    nodes = views.project('kg', views.views['kg'].encoder.entity_states(items))
+    return info_nce(nodes, views.project('review', views.views['review'].encoder(reviews)[0]), temperature)
+
 def stage_loss(stage: str, views: ViewSet, batch: dict[str, Tensor], triples: FineTriples | None = None,
-               lam: float = 0.2, temperature: float = 0.07) -> tuple[Tensor, dict[str, float]]:
-    "Pre-training loss: 'coarse' -> Eq. 4; 'fine' -> Eq. 7, fine + `lam` * coarse. Returns the loss and its parts."
+               lam: float = 0.2, temperature: float = 0.07, ids: Tensor | None = None,
+               catalogue: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, dict[str, float]]:
+    """Pre-training loss: 'coarse' -> Eq. 4; 'fine' -> Eq. 7, fine + `lam` * coarse. Returns the loss and its parts.
+    `ids`: `negative_keys` of rows that must not be each other's negatives; `catalogue`: `(items, reviews)` whose
+    `catalogue_loss` joins the fine loss."""
     if stage not in ('coarse', 'fine'): raise ValueError(f"stage must be 'coarse' or 'fine', got {stage!r}")
     outputs = views(batch)
-    coarse = coarse_loss(*coarse_inputs(views, outputs), temperature=temperature)
+    coarse = coarse_loss(*coarse_inputs(views, outputs), temperature=temperature, ids=ids)
     if stage == 'coarse': return coarse, {'coarse': coarse.item()}
     fine = fine_loss(*fine_units(views, outputs, triples), triples.entity, temperature)
-    return fine + lam * coarse, {'coarse': coarse.item(), 'fine': fine.item()}
+    parts = {'coarse': coarse.item(), 'fine': fine.item()}
+    if catalogue is not None and 'review' in views.views:
+        extra = catalogue_loss(views, *catalogue, temperature)
+        fine, parts['catalogue'] = fine + extra, extra.item()
+    return fine + lam * coarse, parts
+
 
 # %% ../nbs/05_contrastive.ipynb #c043
 def alignment(a: Tensor, b: Tensor, alpha: float = 2) -> float:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #c002
 from __future__ import annotations
-import re
+import re, zlib
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -248,6 +248,7 @@ def pad(seqs: list[list[int]], value: int = PAD, min_len: int = 1) -> torch.Tens
 
 def pad_reviews(per_example: list[list[list[int]]]) -> torch.Tensor:
     "Pad a list of sentence lists into a `(batch, n_sentences, n_tokens)` tensor."
+    if not per_example: return torch.zeros(0, 1, 1, dtype=torch.long)    # no rows (a batch with no triple)
     n_sent = max([1, *map(len, per_example)])
     n_tok = max([1, *(len(s) for ss in per_example for s in ss)])
     return torch.stack([pad(ss + [[]] * (n_sent - len(ss)), min_len=n_tok) for ss in per_example])
@@ -262,7 +263,8 @@ def collate(examples: list[Example], kg: KnowledgeGraph, reviews: ReviewBank) ->
              'response_tokens': pad([[BOS] + e.response_tokens + [EOS] for e in examples]),
              'target': torch.tensor([e.target for e in examples]),
              'target_item': torch.tensor([index.get(e.target, -1) for e in examples]),
-             'target_is_new': torch.tensor([e.target_is_new for e in examples])}
+             'target_is_new': torch.tensor([e.target_is_new for e in examples]),
+             'dialog': torch.tensor([zlib.crc32(e.dialog_id.encode()) >> 1 for e in examples])}   # a stable id
     batch['context_entities_mask'] = batch['context_entities'] >= 0
     batch['context_entities'] = batch['context_entities'].clamp(min=0)
     return batch

@@ -34,6 +34,7 @@ class EncoderConfig:
     kg_layers: int = 1         # paper: 1 R-GCN layer
     max_positions: int = 512   # context is truncated to 256 tokens (chapter 01)
     proj_dim: int = 128        # shared contrastive space of the projection heads
+    entity_init_std: float = 0.01   # nn.Embedding's default N(0, 1) is too large to reshape (chapter 06)
 
 # %% ../nbs/04_encoders.ipynb #c011
 class SelfAttentivePool(nn.Module):
@@ -116,6 +117,7 @@ class KGEncoder(nn.Module):
         ei, et = with_inverse_and_self_loops(kg.edge_index, kg.edge_type, kg.n_entities, kg.n_relations)
         self.register_buffer('edge_index', ei); self.register_buffer('edge_type', et)
         self.embed = nn.Embedding(kg.n_entities, cfg.kg_dim)
+        nn.init.normal_(self.embed.weight, std=cfg.entity_init_std)
         self.convs = nn.ModuleList(BasisRGCNConv(cfg.kg_dim, cfg.kg_dim, 2 * kg.n_relations + 1, cfg.n_bases)
                                    for _ in range(cfg.kg_layers))
         self.pool = SelfAttentivePool(cfg.kg_dim)

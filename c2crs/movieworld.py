@@ -17,8 +17,8 @@ from .data import CRSDataset, Dialog, EntityLinker, KnowledgeGraph, Turn, item_m
 __all__ = ['GENRES', 'DECADES', 'MOODS', 'FIRST', 'LAST', 'ADJECTIVES', 'NOUNS', 'RELATIONS', 'REVIEW_TEMPLATES', 'SEEKER',
            'RECOMMENDER', 'MovieWorldConfig', 'unique_names', 'draw_movies', 'build_kg', 'pick', 'write_review',
            'draw_taste', 'say', 'draw_dialog', 'annotate', 'split_by_pair', 'make_world', 'generate_movieworld',
-           'naive_bayes_scores', 'kg_path_scores', 'review_overlap_scores', 'recall_at', 'standardise',
-           'view_signal_probe']
+           'shuffled_reviews', 'mood_purity', 'naive_bayes_scores', 'kg_path_scores', 'review_overlap_scores',
+           'recall_at', 'standardise', 'view_signal_probe']
 
 # %% ../nbs/02_movieworld.ipynb #c005
 @dataclass(frozen=True)
@@ -29,24 +29,25 @@ class MovieWorldConfig:
     n_directors: int = 30
     actors_per_movie: int = 3
     review_sentences: int = 5
-    n_dialogs: int = 2000
-    dev_fraction: float = 0.1
-    test_fraction: float = 0.1
+    n_dialogs: int = 1000
+    dev_fraction: float = 0.3     # dev and test are large so that metrics are stable;
+    test_fraction: float = 0.5    # train (the rest, about 200) is small so that co-occurrence cannot teach moods
     seed: int = 0
+
 
 # %% ../nbs/02_movieworld.ipynb #c007
 GENRES = ['action', 'comedy', 'drama', 'horror', 'thriller', 'romance', 'science fiction',
           'animation', 'documentary', 'western', 'fantasy', 'mystery']
 DECADES = ['1970s', '1980s', '1990s', '2000s', '2010s', '2020s']
-MOODS = {  # mood: (words a seeker uses, words reviewers use)
-    'chilling':     (['scary', 'creepy', 'chilling'], ['chilling', 'creepy', 'terrifying', 'eerie']),
-    'heartwarming': (['sweet', 'heartwarming', 'uplifting'], ['heartwarming', 'tender', 'uplifting', 'touching']),
-    'hilarious':    (['funny', 'hilarious', 'silly'], ['hilarious', 'witty', 'laugh-out-loud', 'silly']),
-    'tense':        (['tense', 'gripping', 'edgy'], ['gripping', 'nail-biting', 'tense', 'relentless']),
-    'sad':          (['sad', 'tearjerker', 'moving'], ['heartbreaking', 'moving', 'devastating', 'sad']),
-    'epic':         (['epic', 'grand', 'huge'], ['epic', 'sweeping', 'spectacular', 'grand']),
-    'cerebral':     (['smart', 'thoughtful', 'cerebral'], ['cerebral', 'thought-provoking', 'intricate', 'smart']),
-    'cozy':         (['cozy', 'relaxing', 'light'], ['cozy', 'charming', 'gentle', 'breezy']),
+MOODS = {  # mood: words reviewers use for it
+    'chilling': ['chilling', 'creepy', 'terrifying', 'eerie'],
+    'heartwarming': ['heartwarming', 'tender', 'uplifting', 'touching'],
+    'hilarious': ['hilarious', 'witty', 'laugh-out-loud', 'silly'],
+    'tense': ['gripping', 'nail-biting', 'tense', 'relentless'],
+    'sad': ['heartbreaking', 'moving', 'devastating', 'sad'],
+    'epic': ['epic', 'sweeping', 'spectacular', 'grand'],
+    'cerebral': ['cerebral', 'thought-provoking', 'intricate', 'smart'],
+    'cozy': ['cozy', 'charming', 'gentle', 'breezy'],
 }
 FIRST = ('anna ben clara dev elena farid greta hugo iris jonas kai lena marco nadia omar petra quinn '
          'rosa sami tara umar vera wes yara zane ines luca mira theo nora').split()
@@ -57,6 +58,7 @@ ADJECTIVES = ('silent hidden broken golden last crimson frozen distant hollow wi
               'midnight endless quiet savage little electric velvet').split()
 NOUNS = ('harbor river empire garden signal kingdom mirror winter road island shadow promise storm '
          'letter circus engine orchard lantern frontier echo').split()
+
 
 # %% ../nbs/02_movieworld.ipynb #c009
 def unique_names(rng: np.random.Generator, first: list[str], second: list[str], n: int, fmt: str) -> list[str]:
@@ -98,64 +100,42 @@ def build_kg(movies: list[dict], actors: list[str], directors: list[str]) -> Kno
                           torch.arange(len(movies))).validate('MovieWorld')
 
 # %% ../nbs/02_movieworld.ipynb #c015
-REVIEW_TEMPLATES = {
-    'mood': ['a {w} film from start to finish.', 'simply {w}, and {w2} at times.', 'the ending is {w}.',
-             '{w} and beautifully shot.', 'one of the most {w} things i have seen.'],
-    'actor': ['{actor} gives a career-best performance.', '{actor} is wonderful here.', 'worth it for {actor} alone.'],
-    'director': ['{director} directs with confidence.', 'another fine piece of work from {director}.'],
-    'genre': ['one of the best {genre} films of the {decade}.', 'a fresh take on {genre}.'],
-    'generic': ['i would watch it again.', 'the pacing drags a little in the middle.', 'the soundtrack is great.',
-                'a bit too long, but worth it.'],
-}
+REVIEW_TEMPLATES = ['a {w} film from start to finish.', 'simply {w}, and {w2} at times.', 'the ending is {w}.',
+                    '{w} and beautifully shot.', 'one of the most {w} things i have seen.', 'i found it {w}.']
 
 def pick(rng: np.random.Generator, options: list):
     "One element of `options`, drawn with `rng`."
     return options[int(rng.integers(len(options)))]
 
+
 # %% ../nbs/02_movieworld.ipynb #c016
-def write_review(m: dict, actors: list[str], directors: list[str], n: int, rng: np.random.Generator) -> list[str]:
-    "`n` review sentences about movie `m`: two on its mood, then actor, director or genre, then generic."
-    words = MOODS[m['mood']][1]
-    fill = dict(w=pick(rng, words), w2=pick(rng, words), actor=actors[pick(rng, m['actors'])],
-                director=directors[m['director']], genre=GENRES[pick(rng, m['genres'])], decade=DECADES[m['decade']])
-    kinds = ['mood', 'mood', 'actor', pick(rng, ['director', 'genre']), 'generic'] + ['mood', 'actor', 'generic'] * n
-    sentences = []
-    for kind in kinds[:n]:
-        sentences.append(pick(rng, REVIEW_TEMPLATES[kind]).format(**fill))
-        fill.update(w=pick(rng, words), w2=pick(rng, words), actor=actors[pick(rng, m['actors'])])
-    return [sentences[i] for i in rng.permutation(len(sentences))]
+def write_review(m: dict, n: int, rng: np.random.Generator) -> list[str]:
+    "`n` review sentences about movie `m`, each saying its mood in reviewers' words."
+    words = MOODS[m['mood']]
+    return [pick(rng, REVIEW_TEMPLATES).format(w=pick(rng, words), w2=pick(rng, words)) for _ in range(n)]
+
 
 # %% ../nbs/02_movieworld.ipynb #c019
 SEEKER = {
     'greet': ['hi there!', 'hello!', 'hey, can you help me find a movie?', 'hi, i need something to watch tonight.'],
     'movie': ['i really liked @{hook}.', 'my favourite movie is @{hook}.', 'i just watched @{hook} and loved it.'],
-    'actor': ['i am a big fan of {name}.', 'anything with {name} in it?', 'i love movies with {name}.'],
-    'director': ['i like the films of {name}.', 'something by {name} maybe?'],
-    'mood': ['i want something {w}.', "i'm in the mood for something {w}.", 'ideally it should be {w} and {w2}.'],
-    'genre': ['maybe a {genre} movie.', 'i usually watch {genre}.'],
-    'decline': ['i have seen it, not really my thing.', 'no, that one is not {w} enough.', 'hmm, not what i am after.'],
+    'more': ['anything like it?', 'something in the same spirit, please.', 'what else would i enjoy?'],
     'thanks': ['thanks, i will check it out!', 'sounds perfect, thank you!', 'great, thanks!'],
 }
 RECOMMENDER = {
     'ask': ['what kind of movies do you like?', 'hi! what are you in the mood for?', 'sure, tell me what you enjoy.'],
-    'suggest': ['have you seen @{movie}?', 'what about @{movie}?', 'maybe @{movie}?'],
     'recommend': ['you should watch @{movie}!', 'then @{movie} is for you.', 'try @{movie}.'],
-    'reason': ['it stars {actor}.', '{director} directed it.', 'one of the best {genre} films of the {decade}.', 'reviewers call it {w}.'],
+    'reason': ['reviewers call it {w}.', 'it is just as {w}.', 'it stars {actor}.', '{director} directed it.'],
     'bye': ['enjoy!', 'have a good night!', 'happy watching!'],
 }
 
+
 # %% ../nbs/02_movieworld.ipynb #c021
-def draw_taste(movies: list[dict], by_person: dict, rng: np.random.Generator, n_actor_entities: tuple) -> tuple[str, int, int]:
-    "A `(hook kind, hook entity id, target movie id)`; a hook movie shares an actor or the director with the target."
-    target = int(rng.integers(len(movies)))
-    m, (actor_offset, director_offset) = movies[target], n_actor_entities
-    people = [actor_offset + a for a in m['actors']] + [director_offset + m['director']]
-    kind = pick(rng, ['movie', 'movie', 'actor', 'actor', 'director'])
-    if kind == 'movie':
-        related = sorted({o for p in people for o in by_person[p]} - {target})
-        if related: return 'movie', int(pick(rng, related)), target
-        kind = 'actor'
-    return kind, (people[-1] if kind == 'director' else int(pick(rng, people[:-1]))), target
+def draw_taste(movies: list[dict], by_mood: dict, rng: np.random.Generator) -> tuple[int, int]:
+    "A `(hook, target)` pair of movie ids: any hook, and another movie of its mood."
+    hook = int(rng.integers(len(movies)))
+    return hook, int(pick(rng, [i for i in by_mood[movies[hook]['mood']] if i != hook]))
+
 
 # %% ../nbs/02_movieworld.ipynb #c023
 def say(rng: np.random.Generator, options: list[str], **fill) -> str:
@@ -163,25 +143,19 @@ def say(rng: np.random.Generator, options: list[str], **fill) -> str:
     return pick(rng, options).format(**fill)
 
 def draw_dialog(id: str, world: dict, rng: np.random.Generator) -> tuple[Dialog, tuple[int, int]]:
-    "One dialog and its `(hook, target)` pair; `world` holds movies, names, labels, offsets and a linker."
-    movies, kg = world['movies'], world['kg']
-    kind, hook, target = draw_taste(movies, world['by_person'], rng, world['offsets'])
-    m = movies[target]; seek_words = MOODS[m['mood']][0]
-    turns = [('seeker', say(rng, SEEKER['greet'])), ('recommender', say(rng, RECOMMENDER['ask']))]
-    ask = say(rng, SEEKER[kind], hook=hook, name=kg.entity_labels[hook]) + ' ' + \
-          say(rng, SEEKER['mood'], w=pick(rng, seek_words), w2=pick(rng, seek_words))
-    if rng.random() < 0.4: ask += ' ' + say(rng, SEEKER['genre'], genre=GENRES[pick(rng, m['genres'])])
-    turns.append(('seeker', ask))
-    others = [i for i in world['by_genre'][m['genres'][0]] if movies[i]['mood'] != m['mood']]
-    if others and rng.random() < 0.5:
-        turns += [('recommender', say(rng, RECOMMENDER['suggest'], movie=pick(rng, others))),
-                  ('seeker', say(rng, SEEKER['decline'], w=pick(rng, seek_words)))]
-    reason = say(rng, RECOMMENDER['reason'], actor=world['actors'][pick(rng, m['actors'])], director=world['directors'][m['director']],
-                 genre=GENRES[pick(rng, m['genres'])], decade=DECADES[m['decade']], w=pick(rng, MOODS[m['mood']][1]))
+    "One dialog and its `(hook, target)` pair; `world` holds movies, names, moods and a linker."
+    movies = world['movies']
+    hook, target = draw_taste(movies, world['by_mood'], rng)
+    m = movies[target]
+    turns = [('seeker', say(rng, SEEKER['greet'])), ('recommender', say(rng, RECOMMENDER['ask'])),
+             ('seeker', say(rng, SEEKER['movie'], hook=hook) + ' ' + say(rng, SEEKER['more']))]
+    reason = say(rng, RECOMMENDER['reason'], w=pick(rng, MOODS[m['mood']]), actor=world['actors'][pick(rng, m['actors'])],
+                 director=world['directors'][m['director']])
     turns += [('recommender', say(rng, RECOMMENDER['recommend'], movie=target) + ' ' + reason),
               ('seeker', say(rng, SEEKER['thanks']))]
     if rng.random() < 0.5: turns.append(('recommender', say(rng, RECOMMENDER['bye'])))
     return Dialog(id, [annotate(role, text, world['linker']) for role, text in turns]), (hook, target)
+
 
 # %% ../nbs/02_movieworld.ipynb #c024
 def annotate(role: str, text: str, linker: EntityLinker) -> Turn:
@@ -204,16 +178,12 @@ def make_world(cfg: MovieWorldConfig, rng: np.random.Generator) -> dict:
     actors = [n.title() for n in unique_names(rng, FIRST, LAST, cfg.n_actors + cfg.n_directors, '{} {}')]
     actors, directors = actors[:cfg.n_actors], actors[cfg.n_actors:]
     movies = draw_movies(cfg, rng)
+    by_mood = defaultdict(list)
+    for i, m in enumerate(movies): by_mood[m['mood']].append(i)
+    reviews = {i: write_review(m, cfg.review_sentences, rng) for i, m in enumerate(movies)}
     kg = build_kg(movies, actors, directors)
-    actor_offset = len(movies) + len(GENRES) + len(DECADES)
-    by_person, by_genre = defaultdict(list), defaultdict(list)
-    for i, m in enumerate(movies):
-        for a in m['actors']: by_person[actor_offset + a].append(i)
-        by_person[actor_offset + cfg.n_actors + m['director']].append(i)
-        for g in m['genres']: by_genre[g].append(i)
-    reviews = {i: write_review(m, actors, directors, cfg.review_sentences, rng) for i, m in enumerate(movies)}
-    return dict(movies=movies, actors=actors, directors=directors, kg=kg, reviews=reviews, by_person=by_person,
-                by_genre=by_genre, offsets=(actor_offset, actor_offset + cfg.n_actors), linker=EntityLinker(kg))
+    return dict(movies=movies, actors=actors, directors=directors, kg=kg, reviews=reviews, by_mood=by_mood,
+                linker=EntityLinker(kg))
 
 def generate_movieworld(cfg: MovieWorldConfig = MovieWorldConfig()) -> CRSDataset:
     "A seeded synthetic CRS dataset: dialogs split train/dev/test by (hook, target) pair, KG and reviews."
@@ -222,7 +192,27 @@ def generate_movieworld(cfg: MovieWorldConfig = MovieWorldConfig()) -> CRSDatase
     drawn = [draw_dialog(f'mw{i:05d}', world, rng) for i in range(cfg.n_dialogs)]
     names = split_by_pair([pair for _, pair in drawn], cfg, rng)
     splits = {s: [d for (d, _), n in zip(drawn, names) if n == s] for s in ('train', 'dev', 'test')}
-    return CRSDataset('MovieWorld', splits, world['kg'], world['reviews'])
+    ds = CRSDataset('MovieWorld', splits, world['kg'], world['reviews'])
+    ds.moods = [m['mood'] for m in world['movies']]     # the hidden truth, for probes and figures only
+    return ds
+
+
+# %% ../nbs/02_movieworld.ipynb #c030b
+def shuffled_reviews(ds: CRSDataset, seed: int = 0) -> CRSDataset:
+    "A control: `ds` with every item's reviews handed to another item (a seeded permutation); nothing else changes."
+    items = sorted(ds.reviews)
+    perm = np.random.default_rng(seed).permutation(len(items))
+    out = CRSDataset(ds.name, ds.splits, ds.kg, {e: ds.reviews[items[j]] for e, j in zip(items, perm)})
+    out.moods = getattr(ds, 'moods', None)
+    return out
+
+def mood_purity(states: torch.Tensor, moods: list[str], k: int = 10) -> float:
+    "Share of each movie's `k` nearest movies (cosine of `states`, (n_movies, dim)) that have its mood."
+    x = torch.nn.functional.normalize(states.float(), dim=-1)
+    sims = (x @ x.T).fill_diagonal_(-2.)
+    codes = torch.tensor([sorted(set(moods)).index(m) for m in moods])
+    return (codes[sims.topk(k, dim=1).indices] == codes[:, None]).float().mean().item()
+
 
 # %% ../nbs/02_movieworld.ipynb #c038
 def naive_bayes_scores(train: list, test: list, n_words: int, n_items: int, item_index: dict, alpha: float = 0.5) -> np.ndarray:
@@ -246,16 +236,19 @@ def kg_path_scores(kg: KnowledgeGraph, test: list) -> np.ndarray:
 
 # %% ../nbs/02_movieworld.ipynb #c039
 def review_overlap_scores(reviews: dict, vocab, kg: KnowledgeGraph, test: list) -> np.ndarray:
-    "IDF-weighted count of context words that occur in each item's reviews."
-    docs = [set(vocab.encode([w for s in reviews.get(int(e), []) for w in tokenize(s)])) for e in kg.item_ids]
+    "IDF-weighted count of words of the context and of its items' reviews that occur in each item's reviews."
+    words = lambda e: {w for s in reviews.get(int(e), []) for w in vocab.encode(tokenize(s))}
+    docs = [words(e) for e in kg.item_ids]
     df = Counter(w for d in docs for w in d)
     idf = {w: math.log(len(docs) / n) for w, n in df.items()}
-    return np.array([[sum(idf.get(w, 0) for w in set(e.context_tokens) if w in d) for d in docs] for e in test])
+    bags = [set(e.context_tokens).union(*map(words, e.context_items)) for e in test]
+    return np.array([[sum(idf.get(w, 0) for w in bag if w in d) for d in docs] for bag in bags])
 
 def recall_at(scores: np.ndarray, targets: np.ndarray, k: int) -> float:
     "Fraction of rows whose target column is among the `k` highest scores."
     top = np.argsort(-scores, axis=1)[:, :k]
     return float((top == targets[:, None]).any(1).mean())
+
 
 # %% ../nbs/02_movieworld.ipynb #c040
 def standardise(x: np.ndarray) -> np.ndarray:

@@ -8,20 +8,21 @@ import hashlib, io, time
 from dataclasses import asdict, dataclass, is_dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from .core import DataError, adam, atomic_write_bytes, get_device, set_seed
-from .data import EncodedDataset, Example, batches, epoch_batches
+from .data import EncodedDataset, Example, batches, epoch_batches, pad_reviews
 from .encoders import EncoderConfig, ViewSet, default_views
 from .contrastive import (FINE_VIEWS, TripleBuilder, alignment, coarse_inputs, cross_view_recall,
-                               fine_units, stage_loss, uniformity)
+                               fine_units, negative_keys, stage_loss, uniformity)
 
 # %% auto #0
-__all__ = ['STAGES', 'PretrainConfig', 'to_device', 'triples_to', 'train_epoch', 'train_stage', 'heldout_examples',
-           'heldout_vectors', 'word_entity_recall', 'alignment_metrics', 'save_model', 'save_checkpoint',
-           'load_checkpoint', 'run_settings', 'settings_diff', 'rng_states', 'set_rng_states', 'save_training_state',
-           'load_training_state', 'restore_training_state', 'stage_todo', 'pretrain']
+__all__ = ['STAGES', 'PretrainConfig', 'to_device', 'triples_to', 'catalogue_chunks', 'train_epoch', 'train_stage',
+           'heldout_examples', 'heldout_vectors', 'word_entity_recall', 'alignment_metrics', 'save_model',
+           'save_checkpoint', 'load_checkpoint', 'run_settings', 'settings_diff', 'rng_states', 'set_rng_states',
+           'save_training_state', 'load_training_state', 'restore_training_state', 'stage_todo', 'pretrain']
 
 # %% ../nbs/06_pretrain.ipynb #c005
 @dataclass
@@ -36,6 +37,8 @@ class PretrainConfig:
     temperature: float = 0.07
     lam: float = 0.2            # weight of the coarse loss in the fine stage (Eq. 7)
     task: str = 'recommend'     # which examples give the training contexts: 'recommend' or 'generate'
+    mask_false_negatives: bool = True   # rows of one dialog or one target are not each other's negatives
+    catalogue: bool = True      # fine stage: entity <-> review pairs of every reviewed item, spread over the batches
     seed: int = 0
     device: str | None = None   # None: CUDA if available, else CPU
 
@@ -50,15 +53,27 @@ def triples_to(triples, device):
     return type(triples)(**{k: v.to(device) for k, v in vars(triples).items()})
 
 # %% ../nbs/06_pretrain.ipynb #c011
+def catalogue_chunks(enc: EncodedDataset, n_chunks: int, seed: int) -> list[tuple[Tensor, Tensor]]:
+    "Every reviewed catalogue item once, shuffled by `seed`, in `n_chunks` (item ids, their review sentences) pairs."
+    bank = enc.reviews
+    items = [e for e in enc.ds.kg.item_ids.tolist() if bank.sentences.get(e)]
+    order = np.random.default_rng(seed).permutation(len(items))
+    return [(torch.tensor([items[i] for i in part], dtype=torch.long),
+             pad_reviews([bank.sentences[items[i]][:bank.cfg.max_review_sentences] for i in part]))
+            for part in np.array_split(order, max(1, min(n_chunks, len(items)))) if len(part)]
+
 def train_epoch(views: ViewSet, enc: EncodedDataset, stage: str, cfg: PretrainConfig, opt: torch.optim.Optimizer,
                 epoch: int, epochs: int, builder: TripleBuilder | None = None) -> dict:
     "Epoch `epoch` (0-based, of `epochs`) of the `stage` loss; its history row: the mean loss parts."
     device, examples = next(views.parameters()).device, enc.examples[cfg.task, 'train']
+    n_batches = -(-len(examples) // cfg.batch_size)
+    chunks = catalogue_chunks(enc, n_batches, cfg.seed * 1000 + epoch) if stage == 'fine' and cfg.catalogue else []
     views.train(); sums, n = {}, 0
-    for batch in epoch_batches(examples, enc, cfg, epoch, f'{stage} epoch {epoch + 1}/{epochs}'):
-        triples = builder(batch) if stage == 'fine' else None
-        triples = None if triples is None else triples_to(triples, device)
-        loss, parts = stage_loss(stage, views, to_device(batch, device), triples, cfg.lam, cfg.temperature)
+    for i, batch in enumerate(epoch_batches(examples, enc, cfg, epoch, f'{stage} epoch {epoch + 1}/{epochs}')):
+        triples = triples_to(builder(batch), device) if stage == 'fine' else None
+        ids = negative_keys(batch).to(device) if cfg.mask_false_negatives else None
+        catalogue = tuple(t.to(device) for t in chunks[i]) if i < len(chunks) else None
+        loss, parts = stage_loss(stage, views, to_device(batch, device), triples, cfg.lam, cfg.temperature, ids, catalogue)
         opt.zero_grad(); loss.backward()
         torch.nn.utils.clip_grad_norm_(views.parameters(), cfg.clip); opt.step()
         sums = {k: sums.get(k, 0) + v for k, v in parts.items()}; n += 1
@@ -216,17 +231,19 @@ def stage_todo(state: dict | None, stage: str) -> int | None:
 # %% ../nbs/06_pretrain.ipynb #c020
 def pretrain(enc: EncodedDataset, enc_cfg: EncoderConfig = EncoderConfig(), cfg: PretrainConfig = PretrainConfig(),
              out_dir: str | Path | None = None, eval_split: str | None = 'test', views: ViewSet | None = None,
-             keep_states: bool = False, resume: bool = False) -> tuple[ViewSet, dict]:
+             keep_states: bool = False, resume: bool = False, curve: tuple[str, ...] = ()) -> tuple[ViewSet, dict]:
     """Coarse then fine pre-training of `views` (default: fresh `default_views`); returns them and a report with, per stage,
     held-out vectors and alignment metrics (unless `eval_split` is None), losses, seconds and (if `keep_states`) the weights.
-    With `out_dir`: a checkpoint per stage and `training.pt` after every epoch, which `resume` continues from."""
+    With `out_dir`: a checkpoint per stage and `training.pt` after every epoch, which `resume` continues from.
+    `curve`: splits whose alignment is measured after every epoch too (`report['curve']`, one row per epoch and split)."""
     if resume and not out_dir: raise ValueError('resume=True needs the out_dir that holds training.pt')
     set_seed(cfg.seed)
     views = (views if views is not None else default_views(len(enc.vocab), enc.ds.kg, enc_cfg)).to(get_device(cfg.device))
     builder, settings = TripleBuilder(enc.ds.kg, enc.vocab, enc.reviews), run_settings(enc, enc_cfg, cfg, eval_split, keep_states)
     path = Path(out_dir) / 'training.pt' if out_dir else None
     state = load_training_state(path, settings) if resume else None
-    report = restore_training_state(state, views, path) if state else {'metrics': {}, 'vectors': {}, 'history': [], 'seconds': {}, 'states': {}}
+    report = restore_training_state(state, views, path) if state else {'metrics': {}, 'vectors': {}, 'history': [], 'seconds': {},
+                                                                                    'states': {}, 'curve': []}
     def save(stage, epoch, measured, opt=None):
         if out_dir: save_training_state(path, {'stage': stage, 'epoch': epoch, 'measured': measured}, views, opt, report, settings)
     def after(stage):
@@ -243,6 +260,8 @@ def pretrain(enc: EncodedDataset, enc_cfg: EncoderConfig = EncoderConfig(), cfg:
         start, before = time.perf_counter(), report['seconds'].get(stage, 0.0)
         def epoch_end(row):
             report['history'].append(row); report['seconds'][stage] = round(before + time.perf_counter() - start, 1)
+            report['curve'] += [{'stage': stage, 'epoch': row['epoch'], 'split': split,
+                                 **alignment_metrics(heldout_vectors(views, enc, builder, split))} for split in curve]
             save(stage, row['epoch'], False, opt)
         train_stage(views, enc, stage, cfg, epochs, builder, opt, first, epoch_end)
         report['seconds'].setdefault(stage, 0.0); after(stage); save(stage, epochs, True)

@@ -21,8 +21,8 @@ __all__ = ['SAFE_GLOBALS', 'MENTION_RE', 'REDIAL_KEYS', 'INSPIRED_ROLES', 'INSPI
            'UnsafePickleError', 'RestrictedUnpickler', 'load_pickle', 'uri_label', 'entity_uris', 'read_edges',
            'relation_map', 'relation_counts', 'load_kgsf_kg', 'movie_entity_map', 'LoadReport', 'rewrite_mentions',
            'parse_redial_line', 'redial_turn', 'load_redial_dialogs', 'detokenize', 'load_revcore_reviews',
-           'load_redial_small', 'inspired_turn', 'load_inspired', 'cache_dir', 'sha256_file', 'download',
-           'fetch_redial_small', 'load_dataset']
+           'load_redial_small', 'load_redial_3k', 'inspired_turn', 'load_inspired', 'cache_dir', 'sha256_file',
+           'download', 'fetch_redial_small', 'load_dataset']
 
 # %% ../nbs/03_redial.ipynb #c006
 SAFE_GLOBALS = {('collections', 'defaultdict'), *(('builtins', n) for n in
@@ -262,21 +262,34 @@ def load_revcore_reviews(path: str | Path, movie_map: dict, report: LoadReport |
     return dict(reviews)
 
 # %% ../nbs/03_redial.ipynb #c047
-def load_redial_small(data_dir: str | Path | None = None, min_relation_count: int = 0, strict: bool = False) -> CRSDataset:
-    "ReDial-small as a `CRSDataset` (train/dev from valid_data.jsonl, test from test_data.jsonl)."
+def load_redial_small(data_dir: str | Path | None = None, min_relation_count: int = 0, strict: bool = False,
+                      train_extra: bool = False) -> CRSDataset:
+    """ReDial-small as a `CRSDataset` (train/dev from valid_data.jsonl, test from test_data.jsonl);
+    with `train_extra`, ReDial-3k: the same dev and test, train_extra.jsonl's dialogs added to train."""
+    name = 'redial-3k' if train_extra else 'redial-small'
     if data_dir is None and (shared := shared_data_dir()) is not None: data_dir = shared / 'redial'
-    if data_dir is None or not Path(data_dir).is_dir(): raise FileNotFoundError(f"ReDial-small folder not found: {data_dir}")
+    if data_dir is None or not Path(data_dir).is_dir(): raise FileNotFoundError(f"{name} folder not found: {data_dir}")
     d, report = Path(data_dir), LoadReport()
     kg = load_kgsf_kg(d / 'kg', min_relation_count)
     movie_map = movie_entity_map(load_pickle(d / 'kg/id2entity.pkl'), load_pickle(d / 'kg/entity2entityId.pkl'), d / 'kg/id2entity.pkl')
     linker = EntityLinker(kg)
-    load = lambda name: load_redial_dialogs(d / name, kg, movie_map, linker, report, strict)
-    valid = sorted(load('valid_data.jsonl'), key=lambda x: int(x.id))
+    load = lambda file: sorted(load_redial_dialogs(d / file, kg, movie_map, linker, report, strict), key=lambda x: int(x.id))
+    valid = load('valid_data.jsonl')
     splits = {'train': [x for i, x in enumerate(valid) if i % 10 != 9], 'dev': valid[9::10], 'test': load('test_data.jsonl')}
-    ds = CRSDataset('redial-small', splits, kg, load_revcore_reviews(d / 'reviews/movie2tokenreview_helpful.pkl', movie_map, report))
+    if train_extra:
+        extra, held = load('train_extra.jsonl'), {x.id for s in splits.values() for x in s}
+        if clash := next((x.id for x in extra if x.id in held), None):
+            raise DataError(d / 'train_extra.jsonl', f'conversation {clash}', 'also in valid_data or test_data')
+        splits['train'] += extra
+    ds = CRSDataset(name, splits, kg, load_revcore_reviews(d / 'reviews/movie2tokenreview_helpful.pkl', movie_map, report))
     ds.load_report = report
-    report.issues.warn('ReDial-small anomalies (kept or skipped as stated)')
+    report.issues.warn(f'{name} anomalies (kept or skipped as stated)')
     return ds
+
+def load_redial_3k(data_dir: str | Path | None = None, min_relation_count: int = 0, strict: bool = False) -> CRSDataset:
+    "ReDial-3k: ReDial-small's dev and test, and 811 + 2,554 = 3,365 training dialogs (see the data README)."
+    return load_redial_small(data_dir, min_relation_count, strict, train_extra=True)
+
 
 # %% ../nbs/03_redial.ipynb #c063
 INSPIRED_ROLES = {'SEEKER': 'seeker', 'RECOMMENDER': 'recommender'}
@@ -374,12 +387,13 @@ def fetch_redial_small(base_url: str, dest_dir: str | Path | None = None) -> Pat
     return dest
 
 # %% ../nbs/03_redial.ipynb #x001
-DATASETS = ('movieworld', 'redial-small')
+DATASETS = ('movieworld', 'redial-small', 'redial-3k')
 
 def load_dataset(name: str, seed: int = 0, n_dialogs: int = MovieWorldConfig.n_dialogs) -> CRSDataset:
     "The `CRSDataset` called `name` (one of `DATASETS`); `seed` and `n_dialogs` shape MovieWorld only."
     if name == 'movieworld': return generate_movieworld(MovieWorldConfig(n_dialogs=n_dialogs, seed=seed))
-    if name == 'redial-small':
-        if shared_data_dir() is None: raise FileNotFoundError('redial-small needs ../shared/data (or $C2CRS_DATA); it is missing')
-        return load_redial_small(shared_data_dir() / 'redial')
+    if name in ('redial-small', 'redial-3k'):
+        if shared_data_dir() is None: raise FileNotFoundError(f'{name} needs ../shared/data (or $C2CRS_DATA); it is missing')
+        return load_redial_small(shared_data_dir() / 'redial', train_extra=name == 'redial-3k')
     raise ValueError(f"unknown dataset {name!r}; choose one of {DATASETS}")
+
