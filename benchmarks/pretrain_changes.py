@@ -76,7 +76,10 @@ def main():
     ap.add_argument('--coarse', type=int, default=13)
     ap.add_argument('--fine', type=int, default=12)
     ap.add_argument('--variants', nargs='+', default=list(VARIANTS))
+    ap.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: torch default)')
     args = ap.parse_args()
+    import torch
+    if args.threads: torch.set_num_threads(args.threads)
     warnings.simplefilter('ignore')
     from c2crs.core import save_json
     from c2crs.data import encode_dataset

@@ -15,7 +15,7 @@ from fastcore.script import call_parse
 
 from .core import get_device, markdown_table, save_json, set_seed
 from .data import EncodedDataset, encode_dataset
-from .movieworld import MovieWorldConfig, generate_movieworld
+from .movieworld import MovieWorldConfig, generate_movieworld, shuffled_reviews
 from .redial import load_dataset
 from .encoders import ConversationView, EncoderConfig, KGView, ReviewView, ViewSet, default_views
 from .contrastive import TripleBuilder, stage_loss
@@ -26,17 +26,18 @@ from .converse import (ConverseConfig, GeneratorConfig, build_generator, evaluat
                             recommender_item_filler, train_generator)
 
 # %% auto #0
-__all__ = ['BASELINES', 'ABLATIONS', 'GENERATORS', 'PAPER', 'PAPER_COLUMNS', 'SELECTION', 'REC_COLUMNS', 'GEN_COLUMNS', 'SHARED',
-           'BenchConfig', 'rss_bytes', 'measured', 'without_edges', 'ablation_views', 'thinned', 'MultiTask',
-           'multi_task_model', 'pretrained_views', 'train_recommender', 'run_recommender', 'dev_sweep',
-           'train_reply_model', 'run_generator', 'bench_plan', 'run_key', 'training_settings', 'load_results',
-           'run_bench', 'mean_std', 'summarize', 'cell', 'task_table', 'beats', 'target_checks', 'bench_report',
-           'merge_results', 'bench_groups', 'group_folder', 'run_group', 'cpu_count', 'run_parallel', 'bench_config',
-           'c2crs_bench']
+__all__ = ['BASELINES', 'CONTROLS', 'ABLATIONS', 'GENERATORS', 'PAPER', 'PAPER_COLUMNS', 'SELECTION', 'REC_COLUMNS',
+           'GEN_COLUMNS', 'SHARED', 'BenchConfig', 'rss_bytes', 'measured', 'without_edges', 'ablation_views',
+           'thinned', 'MultiTask', 'multi_task_model', 'pretrained_views', 'train_recommender', 'run_recommender',
+           'dev_sweep', 'train_reply_model', 'run_generator', 'bench_plan', 'run_key', 'training_settings',
+           'load_results', 'run_bench', 'mean_std', 'summarize', 'cell', 'task_table', 'beats', 'target_checks',
+           'bench_report', 'merge_results', 'bench_groups', 'group_folder', 'run_group', 'cpu_count', 'run_parallel',
+           'bench_config', 'c2crs_bench']
 
 # %% ../nbs/10_bench.ipynb #c005
 BASELINES = ('popularity', 'repeat', 'textcnn', 'kbrd', 'c2crs')
-ABLATIONS = ('w/o coarse', 'w/o fine', 'multi-task', 'w/o CH', 'w/o SD', 'w/o UD')
+CONTROLS = ('shuffled reviews', 'no pre-training')   # break the mechanism: the gain must vanish
+ABLATIONS = ('w/o coarse', 'w/o fine', 'multi-task', 'w/o CH', 'w/o SD', 'w/o UD') + CONTROLS
 GENERATORS = ('transformer', 'c2crs')
 
 # %% ../nbs/10_bench.ipynb #c007
@@ -58,8 +59,9 @@ class BenchConfig:
     n_dialogs: int = MovieWorldConfig.n_dialogs   # MovieWorld size (as in the main job)
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     pretrain: PretrainConfig = field(default_factory=PretrainConfig)
+    schedules: dict = field(default_factory=lambda: {'redial-small': (3, 2), 'redial-3k': (3, 2)})  # (coarse, fine) epochs where they differ
     recommend: RecommendConfig = field(default_factory=lambda: RecommendConfig(epochs=50, batch_size=256, min_epochs=10))   # official: <= 50, batch 256
-    converse: ConverseConfig = field(default_factory=ConverseConfig)
+    converse: ConverseConfig = field(default_factory=lambda: ConverseConfig(min_steps=200))
     max_replies: int = 2000                        # generation: test replies decoded and scored (evenly spaced)
 
     @classmethod
@@ -67,7 +69,7 @@ class BenchConfig:
         "The CI-sized subset: MovieWorld, one seed, one epoch per stage."
         small = EncoderConfig(word_dim=64, kg_dim=64, ffn_dim=128, proj_dim=64)
         return cls(**{'datasets': ('movieworld',), 'seeds': (0,), 'n_dialogs': 400, 'encoder': small, 'max_replies': 300,
-                      'pretrain': PretrainConfig(coarse_epochs=1, fine_epochs=1),
+                      'pretrain': PretrainConfig(coarse_epochs=1, fine_epochs=1), 'schedules': {},
                       'recommend': RecommendConfig(epochs=2, patience=1, batch_size=256), 'converse': ConverseConfig(epochs=1)} | kw)
 
 # %% ../nbs/10_bench.ipynb #c012
@@ -137,12 +139,15 @@ def multi_task_model(enc: EncodedDataset, cfg: RecommendConfig, enc_cfg: Encoder
 def pretrained_views(variant: str, enc: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict) -> ViewSet:
     "Pre-trained views for `variant` (`cache` keeps the full run's views for the generator); every variant gets all epochs."
     pre = replace(cfg.pretrain, seed=seed)
+    if enc.ds.name in cfg.schedules: pre = replace(pre, **dict(zip(('coarse_epochs', 'fine_epochs'), cfg.schedules[enc.ds.name])))
     if variant == 'c2crs':
         if 'c2crs' not in cache: cache['c2crs'] = pretrain(enc, cfg.encoder, pre, eval_split=None)[0]
         return cache['c2crs']
     epochs = pre.coarse_epochs + pre.fine_epochs
     if variant == 'w/o coarse': pre = replace(pre, coarse_epochs=0, fine_epochs=epochs, lam=0.0)
     if variant == 'w/o fine': pre = replace(pre, coarse_epochs=epochs, fine_epochs=0)
+    if variant == 'no pre-training': pre = replace(pre, coarse_epochs=0, fine_epochs=0)
+    if variant == 'shuffled reviews': enc = encode_dataset(shuffled_reviews(enc.ds, seed))
     views = ablation_views(variant, len(enc.vocab), enc.ds.kg, cfg.encoder)
     return pretrain(enc, cfg.encoder, pre, eval_split=None, views=views)[0]
 
@@ -293,6 +298,12 @@ def target_checks(runs: list[dict], dataset: str) -> dict[str, bool]:
                 if other in rec: checks[f'c2crs > {other} on {k} by > 1 std'] = beats(rec['c2crs'][k], rec[other][k])
         for other in ABLATIONS:
             if other in rec: checks[f'{other} below c2crs on R@10'] = rec[other]['R@10'][0] < rec['c2crs']['R@10'][0]
+    if dataset == 'movieworld' and {'c2crs', 'kbrd'} <= set(rec):    # the world is built for a wide margin
+        (c, c_std), (k, k_std) = rec['c2crs']['R@10'], rec['kbrd']['R@10']
+        checks[f'R@10: c2crs >= 1.5 x kbrd ({c / max(k, 1e-9):.2f} x)'] = c >= 1.5 * k
+        checks['R@10: c2crs - kbrd > 2 std'] = c - k > 2 * max(c_std, k_std)
+        for control in ('shuffled reviews', 'no pre-training', 'w/o UD'):
+            if control in rec: checks[f'{control}: the margin is gone (R@10 < 1.25 x kbrd)'] = rec[control]['R@10'][0] < 1.25 * k
     if len(gen) == 2: checks['Distinct-2: c2crs > transformer'] = gen['c2crs']['Distinct-2'][0] > gen['transformer']['Distinct-2'][0]
     speed = summarize(runs, dataset, 'recommend', ['c2crs'], ['ms/context', 'contexts/s']).get('c2crs')
     if speed:
@@ -309,10 +320,10 @@ def bench_report(runs: list[dict]) -> str:
     "The markdown report: per dataset, the baselines, the ablations, the generators and the target checks."
     parts = []
     for dataset in dict.fromkeys(r['dataset'] for r in runs):
-        paper = dataset == 'redial-small'
+        paper = dataset.startswith('redial')
         sections = [('Recommendation (test, whole catalogue; paper in parentheses)' if paper else 'Recommendation (test, whole catalogue)',
                      task_table(runs, dataset, 'recommend', BASELINES, REC_COLUMNS, paper)),
-                    ('Ablations (Table 4)', task_table(runs, dataset, 'recommend', ('c2crs', 'kbrd') + ABLATIONS, REC_COLUMNS, paper)),
+                    ('Ablations (Table 4) and controls', task_table(runs, dataset, 'recommend', ('c2crs', 'kbrd') + ABLATIONS, REC_COLUMNS, paper)),
                     ('Conversation (test, greedy decoding)', task_table(runs, dataset, 'generate', GENERATORS, GEN_COLUMNS, paper))]
         parts.append(f'## {dataset}')
         parts += [f'### {title}\n\n' + markdown_table(t, 'system') for title, t in sections if t]
@@ -339,9 +350,9 @@ def merge_results(sources: list, out: str | Path) -> list[dict]:
 SHARED = BASELINES + GENERATORS   # the runs that share one seed's C2-CRS pre-training (or need none)
 
 def bench_groups(cfg: BenchConfig) -> list[tuple[str, int, tuple]]:
-    "(dataset, seed, systems) groups of `cfg`'s plan: ReDial-small's (the costliest) first, other ablations before shared runs."
+    "(dataset, seed, systems) groups of `cfg`'s plan: real data's (the costliest) first, other ablations before shared runs."
     groups = []
-    for dataset in sorted(cfg.datasets, key=lambda d: d != 'redial-small'):
+    for dataset in sorted(cfg.datasets, key=lambda d: d == 'movieworld'):
         for part in ([s for s in cfg.recommenders if s not in SHARED], [s for s in cfg.recommenders + cfg.generators if s in SHARED]):
             groups += [(dataset, seed, tuple(dict.fromkeys(part))) for seed in cfg.seeds if part]
     return groups

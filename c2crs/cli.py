@@ -45,8 +45,8 @@ def pretrain_views(enc, out: Path, cfg: PretrainConfig, umap: bool = True, resum
     plt.close('all')
     return views, {'alignment': report['metrics'], 'history': report['history'], 'seconds': report['seconds']}
 
-def recommend_step(enc, views, cfg: RecommendConfig, out: Path, systems=('popularity', 'c2crs')) -> tuple[dict, object]:
-    "Fine-tune the recommender on the pre-trained views (and run baselines); test metrics per system, the C2-CRS model."
+def recommend_step(enc, views, cfg: RecommendConfig, out: Path, systems=('popularity', 'kbrd', 'c2crs')) -> tuple[dict, object]:
+    "Fine-tune the recommender on the pre-trained views, and KBRD (no pre-training) beside it; test metrics per system, the C2-CRS model."
     results = {}
     for name in systems:
         scorer, info = train_system(name, enc, cfg.seed, cfg, views=views)
@@ -79,8 +79,8 @@ def run_pipeline(dataset: str = 'movieworld', out: str | Path = 'runs/movieworld
     "Build the dataset and run every stage into the run folder `out` (`resume`: pre-training from its last epoch); return (and save) the metrics."
     import matplotlib; matplotlib.use('Agg')
     out, start = Path(out), time.perf_counter()
-    cfg, rec_cfg = pretrain_cfg or PretrainConfig(seed=seed), rec_cfg or RecommendConfig(epochs=8, seed=seed)
-    conv_cfg = conv_cfg or ConverseConfig(seed=seed)
+    cfg, rec_cfg = pretrain_cfg or PretrainConfig(seed=seed), rec_cfg or RecommendConfig(epochs=20, seed=seed)
+    conv_cfg = conv_cfg or ConverseConfig(seed=seed, min_steps=200)
     set_seed(seed)
     save_json({'dataset': dataset, 'seed': seed, 'n_dialogs': n_dialogs, 'pretrain': asdict(cfg), 'recommend': asdict(rec_cfg),
                'converse': asdict(conv_cfg)}, out / 'config.json')
@@ -100,18 +100,18 @@ def run_pipeline(dataset: str = 'movieworld', out: str | Path = 'runs/movieworld
 
 # %% ../nbs/12_cli.ipynb #c015
 @call_parse
-def c2crs_run(dataset: str = 'movieworld',  # 'movieworld' (embedded, synthetic) or 'redial-small' (../shared/data)
+def c2crs_run(dataset: str = 'movieworld',  # 'movieworld' (embedded, synthetic), 'redial-small' or 'redial-3k' (../shared/data)
               out: str = None,              # run folder (default: runs/<dataset>)
               seed: int = 0,                # fixes data, initialisation and batch order
               n_dialogs: int = MovieWorldConfig.n_dialogs,  # MovieWorld size
               coarse_epochs: int = PretrainConfig.coarse_epochs,  # pre-training epochs of the coarse stage
               fine_epochs: int = PretrainConfig.fine_epochs,      # then of the fine stage
-              rec_epochs: int = 8,          # recommender fine-tuning epochs at most (early stopping on dev)
-              gen_epochs: int = ConverseConfig.epochs,  # response generator training epochs
+              rec_epochs: int = 20,         # recommender fine-tuning epochs at most (early stopping on dev)
+              gen_epochs: int = None,       # response generator training epochs (default: enough for 200 steps, >= 3)
               no_umap: bool = False,        # skip the UMAP figure (saves numba's ~30 s compile)
               resume: bool = False):        # continue pre-training after its last epoch (same flags); recommender and generator rerun
     "Run the c2crs pipeline on a dataset and write config, stats, checkpoints, figures and metrics into a run folder."
     cfg = PretrainConfig(coarse_epochs=coarse_epochs, fine_epochs=fine_epochs, seed=seed)
+    conv = ConverseConfig(epochs=gen_epochs or ConverseConfig.epochs, min_steps=0 if gen_epochs else 200, seed=seed)
     run_pipeline(dataset, out or f'runs/{dataset}', seed, n_dialogs, cfg, umap=not no_umap,
-                 rec_cfg=RecommendConfig(epochs=rec_epochs, seed=seed), conv_cfg=ConverseConfig(epochs=gen_epochs, seed=seed),
-                 resume=resume)
+                 rec_cfg=RecommendConfig(epochs=rec_epochs, seed=seed), conv_cfg=conv, resume=resume)

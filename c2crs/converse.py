@@ -334,7 +334,8 @@ def beam_decode(gen: Generator, batch: dict, beam: int = 4, max_len: int = 30, l
 @dataclass
 class ConverseConfig:
     "Fine-tuning settings (official: Adam lr 1e-3, clip 0.1; beta, gamma of Eq. 12 scaled to the data)."
-    epochs: int = 3
+    epochs: int = 3                    # at least; see min_steps
+    min_steps: int = 0                 # small data gets more epochs: at least this many optimizer steps
     batch_size: int = 64
     bucket: int = 8                    # batches per length bucket (data.batch_order; 1: plain shuffling)
     lr: float = 1e-3
@@ -368,9 +369,10 @@ def train_generator(gen: Generator, enc: EncodedDataset, cfg: ConverseConfig = C
     examples = enc.examples['generate', 'train']
     alpha = instance_weights(response_frequencies(examples, gen.vocab_size), beta_for(enc, cfg.beta_share), cfg.gamma).to(dev)
     opt, history = adam(gen.parameters(), cfg.lr), []
-    for epoch in range(cfg.epochs):
+    epochs = max(cfg.epochs, -(-cfg.min_steps // max(1, -(-len(examples) // cfg.batch_size))))
+    for epoch in range(epochs):
         gen.train(); start, total, n = time.perf_counter(), 0.0, 0
-        for batch in epoch_batches(examples, enc, cfg, epoch, f'epoch {epoch + 1}/{cfg.epochs}'):
+        for batch in epoch_batches(examples, enc, cfg, epoch, f'epoch {epoch + 1}/{epochs}'):
             batch = to_device(batch, dev)
             loss = weighted_nll(gen.target_logp(batch), batch['response_tokens'][:, 1:], alpha)[0]
             opt.zero_grad(); loss.backward()

@@ -28,8 +28,8 @@ __all__ = ['STAGES', 'PretrainConfig', 'to_device', 'triples_to', 'catalogue_chu
 @dataclass
 class PretrainConfig:
     "Pre-training settings (paper: Adam, lr 1e-3, clip 0.1, tau 0.07, lambda 0.2)."
-    coarse_epochs: int = 3      # official code: 13 of 25 epochs coarse, the rest fine
-    fine_epochs: int = 2
+    coarse_epochs: int = 13     # official code: 13 of 25 epochs coarse, the rest fine
+    fine_epochs: int = 12
     batch_size: int = 64
     bucket: int = 8             # batches per length bucket (data.batch_order; 1: plain shuffling)
     lr: float = 1e-3

@@ -31,7 +31,7 @@ def test_console_script_writes_run_folder(tmp_path):
     for png in run.glob('*.png'): assert png.stat().st_size > 10_000
     metrics = json.loads((run / 'metrics.json').read_text())
     assert set(metrics['pretrain']['alignment']) == {'random', 'coarse', 'fine'}
-    assert set(metrics['recommend']) == {'popularity', 'c2crs'} and 0 <= metrics['recommend']['c2crs']['R@50'] <= 1
+    assert set(metrics['recommend']) == {'popularity', 'kbrd', 'c2crs'} and 0 <= metrics['recommend']['c2crs']['R@50'] <= 1
     ckpt = torch.load(run / 'checkpoints' / 'fine.pt', weights_only=True)
     assert ckpt['stage'] == 'fine' and ckpt['pretrain_config']['coarse_epochs'] == 1
     assert 0 < metrics['generate']['Distinct-2'] <= 1 and metrics['generate']['perplexity'] > 1
