@@ -266,9 +266,9 @@ def load_redial_small(data_dir: str | Path | None = None, min_relation_count: in
                       train_extra: bool = False) -> CRSDataset:
     """ReDial-small as a `CRSDataset` (train/dev from valid_data.jsonl, test from test_data.jsonl);
     with `train_extra`, ReDial-3k: the same dev and test, train_extra.jsonl's dialogs added to train."""
-    name = 'redial-3k' if train_extra else 'redial-small'
+    name, label = ('redial-3k', 'ReDial-3k') if train_extra else ('redial-small', 'ReDial-small')
     if data_dir is None and (shared := shared_data_dir()) is not None: data_dir = shared / 'redial'
-    if data_dir is None or not Path(data_dir).is_dir(): raise FileNotFoundError(f"{name} folder not found: {data_dir}")
+    if data_dir is None or not Path(data_dir).is_dir(): raise FileNotFoundError(f"{label} folder not found: {data_dir}")
     d, report = Path(data_dir), LoadReport()
     kg = load_kgsf_kg(d / 'kg', min_relation_count)
     movie_map = movie_entity_map(load_pickle(d / 'kg/id2entity.pkl'), load_pickle(d / 'kg/entity2entityId.pkl'), d / 'kg/id2entity.pkl')
@@ -283,7 +283,7 @@ def load_redial_small(data_dir: str | Path | None = None, min_relation_count: in
         splits['train'] += extra
     ds = CRSDataset(name, splits, kg, load_revcore_reviews(d / 'reviews/movie2tokenreview_helpful.pkl', movie_map, report))
     ds.load_report = report
-    report.issues.warn(f'{name} anomalies (kept or skipped as stated)')
+    report.issues.warn(f'{label} anomalies (kept or skipped as stated)')
     return ds
 
 def load_redial_3k(data_dir: str | Path | None = None, min_relation_count: int = 0, strict: bool = False) -> CRSDataset:

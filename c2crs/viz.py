@@ -13,7 +13,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['complete_rows', 'umap_frame', 'plot_umap', 'plot_stage_umaps', 'cosine_split', 'plot_cosine_hists', 'stage_table']
+__all__ = ['complete_rows', 'umap_frame', 'plot_umap', 'plot_stage_umaps', 'cosine_split', 'plot_cosine_hists', 'stage_table',
+           'plot_entity_umaps']
 
 # %% ../nbs/07_viz.ipynb #c007
 def complete_rows(vectors: dict, n: int | None = None, seed: int = 0) -> dict[str, Tensor]:
@@ -80,3 +81,22 @@ def plot_cosine_hists(report: dict, pair=('conversation', 'kg'), n: int = 300):
 def stage_table(report: dict) -> pd.DataFrame:
     "Metrics (rows) by stage (columns)."
     return pd.DataFrame(report['metrics'])
+
+# %% ../nbs/07_viz.ipynb #e002
+@torch.no_grad()
+def plot_entity_umaps(views, states: dict, entities: Tensor, labels: list[str], seed: int = 0, title: str = ''):
+    "One UMAP panel per stage of the KG states of `entities`, coloured by `labels`; `states`: stage -> state_dict."
+    import matplotlib.pyplot as plt, seaborn as sns, umap
+    fig, axes = plt.subplots(1, len(states), figsize=(5 * len(states), 4.6))
+    for ax, (stage, state) in zip(axes, states.items()):
+        views.load_state_dict(state)
+        x = views.views['kg'].encoder.entity_states()[entities].cpu().numpy()
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            xy = umap.UMAP(n_neighbors=15, min_dist=0.3, metric='cosine', random_state=seed).fit_transform(x)
+        sns.scatterplot(x=xy[:, 0], y=xy[:, 1], hue=labels, s=14, ax=ax, legend=ax is axes[-1])
+        ax.set(title=stage, xticks=[], yticks=[])
+    if axes[-1].get_legend(): sns.move_legend(axes[-1], 'upper left', bbox_to_anchor=(1, 1), title='mood')
+    fig.suptitle(title or 'KG states of the items, by stage'); fig.tight_layout()
+    return fig
+
