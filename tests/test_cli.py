@@ -22,7 +22,7 @@ def test_console_script_help():
 def test_console_script_writes_run_folder(tmp_path):
     run = tmp_path / 'run'
     subprocess.run([SCRIPT, '--out', run, '--n_dialogs', '300', '--coarse_epochs', '1', '--fine_epochs', '1', '--rec_epochs', '1',
-                    '--gen_epochs', '1'],
+                    '--gen_epochs', '10'],
                    check=True, capture_output=True)
     assert {p.name for p in run.iterdir()} >= {'config.json', 'stats.json', 'metrics.json', 'data_overview.png',
                                                'alignment_umap.png', 'alignment_cosines.png', 'checkpoints'}
