@@ -18,8 +18,8 @@ from .data import EncodedDataset, encode_dataset
 from .movieworld import MovieWorldConfig, generate_movieworld, shuffled_reviews
 from .redial import load_dataset
 from .encoders import ConversationView, EncoderConfig, KGView, ReviewView, ViewSet, default_views
-from .contrastive import TripleBuilder, stage_loss
-from .pretrain import PretrainConfig, pretrain, triples_to
+from .contrastive import TripleBuilder, negative_keys, stage_loss
+from .pretrain import PretrainConfig, catalogue_chunks, pretrain, triples_to
 from .recommend import (Popularity, RecommendConfig, Recommender, RepeatContext, build_model, evaluate, fit,
                              rec_loss, recommend_speed)
 from .converse import (ConverseConfig, GeneratorConfig, build_generator, evaluate_generator,
@@ -113,27 +113,37 @@ def thinned(batch: dict[str, Tensor], size: int) -> dict[str, Tensor]:
 
 class MultiTask(nn.Module):
     "Ablation: recommendation and both contrastive losses trained together (no pre-training stages)."
-    def __init__(self, views: ViewSet, recommender: Recommender, builder: TripleBuilder, cfg: PretrainConfig):
+    def __init__(self, views: ViewSet, recommender: Recommender, builder: TripleBuilder, cfg: PretrainConfig,
+                 catalogue: list[tuple[Tensor, Tensor]] | None = None):
         super().__init__()
         self.views, self.recommender, self.builder, self.cfg = views, recommender, builder, cfg
+        self.catalogue, self.steps = catalogue or [], 0
     @property
     def item_ids(self) -> Tensor: return self.recommender.item_ids
     def forward(self, batch: dict[str, Tensor]) -> Tensor: return self.recommender(batch)
     def score(self, batch: dict[str, Tensor], examples=None) -> Tensor: return self.recommender.score(batch)
     def loss(self, batch: dict[str, Tensor]) -> Tensor:
-        "Eq. 9 on the batch + Eq. 7 on its rows thinned to the pre-training batch size."
-        part = thinned(batch, self.cfg.batch_size)
-        triples = triples_to(self.builder({k: v.cpu() for k, v in part.items()}), part['target'].device)
-        contrastive, _ = stage_loss('fine', self.views, part, triples, self.cfg.lam, self.cfg.temperature)
+        "Eq. 9 on the batch + Eq. 7 on its rows thinned to the pre-training batch size (+ the next catalogue chunk)."
+        part, device = thinned(batch, self.cfg.batch_size), batch['target'].device
+        triples = triples_to(self.builder({k: v.cpu() for k, v in part.items()}), device)
+        chunk = None
+        if self.catalogue:
+            chunk = tuple(t.to(device) for t in self.catalogue[self.steps % len(self.catalogue)]); self.steps += 1
+        ids = negative_keys(part) if self.cfg.mask_false_negatives else None
+        contrastive, _ = stage_loss('fine', self.views, part, triples, self.cfg.lam, self.cfg.temperature, ids, chunk)
         return rec_loss(self.recommender, batch) + contrastive
+
 
 # %% ../nbs/10_bench.ipynb #c022
 def multi_task_model(enc: EncodedDataset, cfg: RecommendConfig, enc_cfg: EncoderConfig, pre: PretrainConfig) -> MultiTask:
-    "A fresh `MultiTask` whose recommender ranks with the KG view's own encoder."
+    "A fresh `MultiTask` whose recommender ranks with the KG view's own encoder (and the pre-training's options)."
     views = default_views(len(enc.vocab), enc.ds.kg, enc_cfg)
-    fallback = None if cfg.item_bias else Popularity(enc.examples['recommend', 'train'], enc.ds.kg).prior
+    train = enc.examples['recommend', 'train']
+    fallback = None if cfg.item_bias else Popularity(train, enc.ds.kg).prior
     rec = Recommender(views.views['kg'].encoder, enc.ds.kg.item_ids, cfg.item_bias, fallback, cfg.full_graph)
-    return MultiTask(views, rec, TripleBuilder(enc.ds.kg, enc.vocab, enc.reviews), pre)
+    catalogue = catalogue_chunks(enc, -(-len(train) // cfg.batch_size), pre.seed) if pre.catalogue else None
+    return MultiTask(views, rec, TripleBuilder(enc.ds.kg, enc.vocab, enc.reviews), pre, catalogue)
+
 
 # %% ../nbs/10_bench.ipynb #c025
 def pretrained_views(variant: str, enc: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict) -> ViewSet:
