@@ -65,7 +65,8 @@ def markdown(rows):
         table[name] = {'seeds': len(mine), **{k: cell(lambda r: r[k]) for k in ('dev R@10', 'dev R@50')},
                        **{f'dev {k}': cell(lambda r: r['dev alignment'][k]) if 'dev alignment' in mine[0] else '–'
                           for k in CURVE[:3]}}
-        if 'mood purity' in mine[0]: table[name]['mood purity'] = cell(lambda r: r['mood purity'])
+        if any('mood purity' in r for r in rows):
+            table[name]['mood purity'] = cell(lambda r: r['mood purity']) if 'mood purity' in mine[0] else '–'
     return markdown_table(table, 'variant (dev split)')
 
 

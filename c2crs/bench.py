@@ -70,7 +70,8 @@ class BenchConfig:
         small = EncoderConfig(word_dim=64, kg_dim=64, ffn_dim=128, proj_dim=64)
         return cls(**{'datasets': ('movieworld',), 'seeds': (0,), 'n_dialogs': 400, 'encoder': small, 'max_replies': 300,
                       'pretrain': PretrainConfig(coarse_epochs=1, fine_epochs=1), 'schedules': {},
-                      'recommend': RecommendConfig(epochs=2, patience=1, batch_size=256), 'converse': ConverseConfig(epochs=1)} | kw)
+                      'recommend': RecommendConfig(epochs=2, patience=1, batch_size=256),
+                      'converse': ConverseConfig(epochs=1, min_steps=30)} | kw)
 
 # %% ../nbs/10_bench.ipynb #c012
 def rss_bytes() -> int:

@@ -37,7 +37,6 @@ def info_nce(a: Tensor, b: Tensor, temperature: float = 0.07, ids: Tensor | None
         return F.cross_entropy(logits, torch.arange(n, device=a.device))
     return (side(a, b) + side(b, a)) / 2
 
-
 # %% ../nbs/05_contrastive.ipynb #c014
 def pair_losses(vectors: dict[str, Tensor], present: dict[str, Tensor] | None = None, temperature: float = 0.07,
                 ids: Tensor | None = None, intra_view: bool = False) -> dict[tuple[str, str], Tensor]:
@@ -60,7 +59,6 @@ def coarse_loss(vectors: dict[str, Tensor], present: dict[str, Tensor] | None = 
                 intra_view: bool = False, ids: Tensor | None = None) -> Tensor:
     "Eq. 4, averaged: mean `info_nce` over all pairs of views' pooled (projected) vectors."
     return mean_loss(pair_losses(vectors, present, temperature, ids, intra_view), vectors)
-
 
 # %% ../nbs/05_contrastive.ipynb #c019
 def coarse_inputs(views: ViewSet, outputs: dict[str, ViewOutput]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
@@ -172,7 +170,6 @@ def stage_loss(stage: str, views: ViewSet, batch: dict[str, Tensor], triples: Fi
         extra = catalogue_loss(views, *catalogue, temperature)
         fine, parts['catalogue'] = fine + extra, extra.item()
     return fine + lam * coarse, parts
-
 
 # %% ../nbs/05_contrastive.ipynb #c043
 def alignment(a: Tensor, b: Tensor, alpha: float = 2) -> float:

@@ -34,7 +34,6 @@ class MovieWorldConfig:
     test_fraction: float = 0.5    # train (the rest, about 200) is small so that co-occurrence cannot teach moods
     seed: int = 0
 
-
 # %% ../nbs/02_movieworld.ipynb #c007
 GENRES = ['action', 'comedy', 'drama', 'horror', 'thriller', 'romance', 'science fiction',
           'animation', 'documentary', 'western', 'fantasy', 'mystery']
@@ -58,7 +57,6 @@ ADJECTIVES = ('silent hidden broken golden last crimson frozen distant hollow wi
               'midnight endless quiet savage little electric velvet').split()
 NOUNS = ('harbor river empire garden signal kingdom mirror winter road island shadow promise storm '
          'letter circus engine orchard lantern frontier echo').split()
-
 
 # %% ../nbs/02_movieworld.ipynb #c009
 def unique_names(rng: np.random.Generator, first: list[str], second: list[str], n: int, fmt: str) -> list[str]:
@@ -107,13 +105,11 @@ def pick(rng: np.random.Generator, options: list):
     "One element of `options`, drawn with `rng`."
     return options[int(rng.integers(len(options)))]
 
-
 # %% ../nbs/02_movieworld.ipynb #c016
 def write_review(m: dict, n: int, rng: np.random.Generator) -> list[str]:
     "`n` review sentences about movie `m`, each saying its mood in reviewers' words."
     words = MOODS[m['mood']]
     return [pick(rng, REVIEW_TEMPLATES).format(w=pick(rng, words), w2=pick(rng, words)) for _ in range(n)]
-
 
 # %% ../nbs/02_movieworld.ipynb #c019
 SEEKER = {
@@ -129,13 +125,11 @@ RECOMMENDER = {
     'bye': ['enjoy!', 'have a good night!', 'happy watching!'],
 }
 
-
 # %% ../nbs/02_movieworld.ipynb #c021
 def draw_taste(movies: list[dict], by_mood: dict, rng: np.random.Generator) -> tuple[int, int]:
     "A `(hook, target)` pair of movie ids: any hook, and another movie of its mood."
     hook = int(rng.integers(len(movies)))
     return hook, int(pick(rng, [i for i in by_mood[movies[hook]['mood']] if i != hook]))
-
 
 # %% ../nbs/02_movieworld.ipynb #c023
 def say(rng: np.random.Generator, options: list[str], **fill) -> str:
@@ -155,7 +149,6 @@ def draw_dialog(id: str, world: dict, rng: np.random.Generator) -> tuple[Dialog,
               ('seeker', say(rng, SEEKER['thanks']))]
     if rng.random() < 0.5: turns.append(('recommender', say(rng, RECOMMENDER['bye'])))
     return Dialog(id, [annotate(role, text, world['linker']) for role, text in turns]), (hook, target)
-
 
 # %% ../nbs/02_movieworld.ipynb #c024
 def annotate(role: str, text: str, linker: EntityLinker) -> Turn:
@@ -196,7 +189,6 @@ def generate_movieworld(cfg: MovieWorldConfig = MovieWorldConfig()) -> CRSDatase
     ds.moods = [m['mood'] for m in world['movies']]     # the hidden truth, for probes and figures only
     return ds
 
-
 # %% ../nbs/02_movieworld.ipynb #c030b
 def shuffled_reviews(ds: CRSDataset, seed: int = 0) -> CRSDataset:
     "A control: `ds` with every item's reviews handed to another item (a seeded permutation); nothing else changes."
@@ -212,7 +204,6 @@ def mood_purity(states: torch.Tensor, moods: list[str], k: int = 10) -> float:
     sims = (x @ x.T).fill_diagonal_(-2.)
     codes = torch.tensor([sorted(set(moods)).index(m) for m in moods])
     return (codes[sims.topk(k, dim=1).indices] == codes[:, None]).float().mean().item()
-
 
 # %% ../nbs/02_movieworld.ipynb #c038
 def naive_bayes_scores(train: list, test: list, n_words: int, n_items: int, item_index: dict, alpha: float = 0.5) -> np.ndarray:
@@ -248,7 +239,6 @@ def recall_at(scores: np.ndarray, targets: np.ndarray, k: int) -> float:
     "Fraction of rows whose target column is among the `k` highest scores."
     top = np.argsort(-scores, axis=1)[:, :k]
     return float((top == targets[:, None]).any(1).mean())
-
 
 # %% ../nbs/02_movieworld.ipynb #c040
 def standardise(x: np.ndarray) -> np.ndarray:

@@ -290,7 +290,6 @@ def load_redial_3k(data_dir: str | Path | None = None, min_relation_count: int =
     "ReDial-3k: ReDial-small's dev and test, and 811 + 2,554 = 3,365 training dialogs (see the data README)."
     return load_redial_small(data_dir, min_relation_count, strict, train_extra=True)
 
-
 # %% ../nbs/03_redial.ipynb #c063
 INSPIRED_ROLES = {'SEEKER': 'seeker', 'RECOMMENDER': 'recommender'}
 INSPIRED_LISTS = ('movie_link', 'movie_name', 'entity_link')
@@ -396,4 +395,3 @@ def load_dataset(name: str, seed: int = 0, n_dialogs: int = MovieWorldConfig.n_d
         if shared_data_dir() is None: raise FileNotFoundError(f'{name} needs ../shared/data (or $C2CRS_DATA); it is missing')
         return load_redial_small(shared_data_dir() / 'redial', train_extra=name == 'redial-3k')
     raise ValueError(f"unknown dataset {name!r}; choose one of {DATASETS}")
-

@@ -99,4 +99,3 @@ def plot_entity_umaps(views, states: dict, entities: Tensor, labels: list[str], 
     if axes[-1].get_legend(): sns.move_legend(axes[-1], 'upper left', bbox_to_anchor=(1, 1), title='mood')
     fig.suptitle(title or 'KG states of the items, by stage'); fig.tight_layout()
     return fig
-

@@ -11,7 +11,7 @@ from conftest import TINY as CFG
 @pytest.fixture(scope='module')
 def data(tiny_world):
     ds, enc = tiny_world
-    batch = next(batches(enc.examples['recommend', 'train'], ds.kg, enc.reviews, batch_size=12, shuffle=True))
+    batch = next(batches(enc.examples['generate', 'train'], ds.kg, enc.reviews, batch_size=12, shuffle=True))
     return ds, enc, batch, TripleBuilder(ds.kg, enc.vocab, enc.reviews)
 
 def test_info_nce_hand_case():

@@ -11,7 +11,7 @@ from conftest import TINY as CFG
 @pytest.fixture(scope='module')
 def data(tiny_world):
     ds, enc = tiny_world
-    return ds, enc, next(batches(enc.examples['recommend', 'train'], ds.kg, enc.reviews, batch_size=8))
+    return ds, enc, next(batches(enc.examples['generate', 'train'], ds.kg, enc.reviews, batch_size=8))
 
 def test_pool_masks_padding_and_empty_rows():
     pool = SelfAttentivePool(4)

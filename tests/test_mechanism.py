@@ -1,6 +1,6 @@
 """MovieWorld is falsifiable: pre-trained C2-CRS beats KBRD by a wide margin, and the margin vanishes when the
-mechanism is broken (reviews shuffled between movies, or no pre-training). A smaller world and encoder than the
-default, the official 13 + 12 pre-training epochs; a few minutes on two CPU cores."""
+mechanism is broken (reviews shuffled between movies, or no pre-training). The default world and encoders, the
+official 13 + 12 pre-training epochs, one seed; a few minutes on two CPU cores (chapter 10 has three seeds)."""
 from dataclasses import replace
 
 import pytest
@@ -11,8 +11,8 @@ from c2crs.movieworld import MovieWorldConfig, generate_movieworld, mood_purity,
 from c2crs.pretrain import PretrainConfig, pretrain
 from c2crs.recommend import RecommendConfig, build_model, evaluate, fit
 
-WORLD = MovieWorldConfig(n_movies=150, n_actors=45, n_directors=15, n_dialogs=500)
-ENC = EncoderConfig(word_dim=64, kg_dim=64, ffn_dim=128, proj_dim=64)
+WORLD = MovieWorldConfig()
+ENC = EncoderConfig()
 REC = RecommendConfig(epochs=20)
 
 
@@ -36,7 +36,7 @@ def results():
 
 
 def test_pretraining_teaches_the_entity_table_the_moods(results):
-    assert results['purity'] > 0.4, results          # chance: about 1/8
+    assert results['purity'] > 0.3, results          # chance: about 1/8
 
 
 def test_c2crs_beats_kbrd_by_a_wide_margin(results):

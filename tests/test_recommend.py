@@ -44,7 +44,7 @@ def test_kbrd_learns_its_training_pairs_and_recommends_distinct_items(small_mw):
     model, info = train_system('kbrd', small_mw, 0, cfg, SMALL)
     train, dev = small_mw.examples['recommend', 'train'], small_mw.examples['recommend', 'dev']
     args = (small_mw.ds.kg, small_mw.reviews)
-    assert evaluate(model, train, *args)['R@10'] > 2 * evaluate(pop, train, *args)['R@10']   # it fits what it saw
+    assert evaluate(model, train, *args)['R@10'] > evaluate(pop, train, *args)['R@10'] + 0.1   # it fits what it saw
     ids, scores = recommend(model, collate(dev[:5], *args), k=10)
     assert ids.shape == (5, 10) and all(len(set(r.tolist())) == 10 for r in ids)
     assert (scores[:, :-1] >= scores[:, 1:]).all()
