@@ -79,7 +79,6 @@ def train_epoch(views: ViewSet, enc: EncodedDataset, stage: str, cfg: PretrainCo
         sums = {k: sums.get(k, 0) + v for k, v in parts.items()}; n += 1
     return {'stage': stage, 'epoch': epoch + 1, **{k: round(v / n, 4) for k, v in sums.items()}}
 
-
 # %% ../nbs/06_pretrain.ipynb #x001
 def train_stage(views: ViewSet, enc: EncodedDataset, stage: str, cfg: PretrainConfig, epochs: int,
                 builder: TripleBuilder | None = None, opt: torch.optim.Optimizer | None = None, start_epoch: int = 0,
