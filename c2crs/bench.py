@@ -134,7 +134,6 @@ class MultiTask(nn.Module):
         contrastive, _ = stage_loss('fine', self.views, part, triples, self.cfg.lam, self.cfg.temperature, ids, chunk)
         return rec_loss(self.recommender, batch) + contrastive
 
-
 # %% ../nbs/10_bench.ipynb #c022
 def multi_task_model(enc: EncodedDataset, cfg: RecommendConfig, enc_cfg: EncoderConfig, pre: PretrainConfig) -> MultiTask:
     "A fresh `MultiTask` whose recommender ranks with the KG view's own encoder (and the pre-training's options)."
@@ -144,7 +143,6 @@ def multi_task_model(enc: EncodedDataset, cfg: RecommendConfig, enc_cfg: Encoder
     rec = Recommender(views.views['kg'].encoder, enc.ds.kg.item_ids, cfg.item_bias, fallback, cfg.full_graph)
     catalogue = catalogue_chunks(enc, -(-len(train) // cfg.batch_size), pre.seed) if pre.catalogue else None
     return MultiTask(views, rec, TripleBuilder(enc.ds.kg, enc.vocab, enc.reviews), pre, catalogue)
-
 
 # %% ../nbs/10_bench.ipynb #c025
 def pretrained_views(variant: str, enc: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict) -> ViewSet:
@@ -161,7 +159,6 @@ def pretrained_views(variant: str, enc: EncodedDataset, seed: int, cfg: BenchCon
     if variant == 'shuffled reviews': enc = encode_dataset(shuffled_reviews(enc.ds, seed))
     views = ablation_views(variant, len(enc.vocab), enc.ds.kg, cfg.encoder)
     return pretrain(enc, cfg.encoder, pre, eval_split=None, views=views)[0]
-
 
 # %% ../nbs/10_bench.ipynb #c029
 def train_recommender(variant: str, data: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict):
