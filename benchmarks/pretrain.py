@@ -22,14 +22,14 @@ def run_one(name: str, seed: int) -> dict:
     warnings.simplefilter('ignore')
     from c2crs.redial import load_dataset
     from c2crs.data import encode_dataset
-    from c2crs.pretrain import PretrainConfig, pretrain
+    from c2crs.pretrain import pretrain
     from c2crs.bench import BenchConfig
     start = time.perf_counter()
     enc = encode_dataset(load_dataset(name, seed))
     loaded = time.perf_counter() - start
-    coarse, fine = BenchConfig().schedules.get(name, (PretrainConfig.coarse_epochs, PretrainConfig.fine_epochs))
-    _, report = pretrain(enc, cfg=PretrainConfig(coarse_epochs=coarse, fine_epochs=fine, seed=seed))
-    return {'dataset': name, 'epochs': f'{coarse} + {fine}', 'load+encode s': round(loaded, 1), 'coarse s': report['seconds']['coarse'],
+    cfg = BenchConfig().pretrain_for(name, seed)
+    _, report = pretrain(enc, cfg=cfg)
+    return {'dataset': name, 'epochs': f'{cfg.coarse_epochs} + {cfg.fine_epochs}', 'load+encode s': round(loaded, 1), 'coarse s': report['seconds']['coarse'],
             'fine s': report['seconds']['fine'], 'total s': round(time.perf_counter() - start, 1),
             'peak GiB': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
             'train contexts': len(enc.examples['recommend', 'train']), 'metrics': report['metrics']}

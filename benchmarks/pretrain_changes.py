@@ -12,7 +12,6 @@ touched. Results go to benchmarks/results/pretrain_changes-<dataset>.json after 
 what is there, so an interrupted run resumes) and a markdown table is printed.
 """
 import argparse, json, time, warnings
-from dataclasses import asdict, replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent

@@ -64,6 +64,11 @@ class BenchConfig:
     converse: ConverseConfig = field(default_factory=lambda: ConverseConfig(min_steps=200))
     max_replies: int = 2000                        # generation: test replies decoded and scored (evenly spaced)
 
+    def pretrain_for(self, dataset: str, seed: int) -> PretrainConfig:
+        "`pretrain` with `seed` and, where `schedules` names `dataset`, that dataset's (coarse, fine) epochs."
+        coarse, fine = self.schedules.get(dataset, (self.pretrain.coarse_epochs, self.pretrain.fine_epochs))
+        return replace(self.pretrain, coarse_epochs=coarse, fine_epochs=fine, seed=seed)
+
     @classmethod
     def quick(cls, **kw):
         "The CI-sized subset: MovieWorld, one seed, one epoch per stage."
@@ -147,8 +152,7 @@ def multi_task_model(enc: EncodedDataset, cfg: RecommendConfig, enc_cfg: Encoder
 # %% ../nbs/10_bench.ipynb #c025
 def pretrained_views(variant: str, enc: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict) -> ViewSet:
     "Pre-trained views for `variant` (`cache` keeps the full run's views for the generator); every variant gets all epochs."
-    pre = replace(cfg.pretrain, seed=seed)
-    if enc.ds.name in cfg.schedules: pre = replace(pre, **dict(zip(('coarse_epochs', 'fine_epochs'), cfg.schedules[enc.ds.name])))
+    pre = cfg.pretrain_for(enc.ds.name, seed)
     if variant == 'c2crs':
         if 'c2crs' not in cache: cache['c2crs'] = pretrain(enc, cfg.encoder, pre, eval_split=None)[0]
         return cache['c2crs']
