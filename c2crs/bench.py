@@ -23,16 +23,16 @@ from .pretrain import PretrainConfig, catalogue_chunks, pretrain, triples_to
 from .recommend import (Popularity, RecommendConfig, Recommender, RepeatContext, build_model, evaluate, fit,
                              rec_loss, recommend_speed)
 from .converse import (ConverseConfig, GeneratorConfig, build_generator, evaluate_generator,
-                            recommender_item_filler, train_generator)
+                            bleu_signature, recommender_item_filler, train_generator)
 
 # %% auto #0
-__all__ = ['BASELINES', 'CONTROLS', 'ABLATIONS', 'GENERATORS', 'PAPER', 'PAPER_COLUMNS', 'SELECTION', 'REC_COLUMNS',
-           'GEN_COLUMNS', 'SHARED', 'BenchConfig', 'rss_bytes', 'measured', 'without_edges', 'ablation_views',
-           'thinned', 'MultiTask', 'multi_task_model', 'pretrained_views', 'train_recommender', 'run_recommender',
-           'dev_sweep', 'train_reply_model', 'run_generator', 'bench_plan', 'run_key', 'training_settings',
-           'load_results', 'run_bench', 'mean_std', 'summarize', 'cell', 'task_table', 'beats', 'target_checks',
-           'bench_report', 'merge_results', 'bench_groups', 'group_folder', 'run_group', 'cpu_count', 'run_parallel',
-           'bench_config', 'c2crs_bench']
+__all__ = ['BASELINES', 'CONTROLS', 'ABLATIONS', 'GENERATORS', 'PAPER', 'PAPER_COLUMNS', 'SELECTION', 'GENERATION_ONLY',
+           'REC_COLUMNS', 'GEN_COLUMNS', 'SHARED', 'BenchConfig', 'rss_bytes', 'measured', 'without_edges',
+           'ablation_views', 'thinned', 'MultiTask', 'multi_task_model', 'pretrained_views', 'train_recommender',
+           'run_recommender', 'dev_sweep', 'train_reply_model', 'run_generator', 'bench_plan', 'run_key',
+           'training_settings', 'task_settings', 'same_settings', 'load_results', 'run_bench', 'mean_std', 'summarize',
+           'cell', 'task_table', 'beats', 'target_checks', 'bench_report', 'merge_results', 'bench_groups',
+           'group_folder', 'run_group', 'cpu_count', 'run_parallel', 'bench_config', 'c2crs_bench']
 
 # %% ../nbs/10_bench.ipynb #c005
 BASELINES = ('popularity', 'repeat', 'textcnn', 'kbrd', 'c2crs')
@@ -62,7 +62,7 @@ class BenchConfig:
     schedules: dict = field(default_factory=lambda: {'redial-small': (3, 2), 'redial-3k': (3, 2)})  # (coarse, fine) epochs where they differ
     recommend: RecommendConfig = field(default_factory=lambda: RecommendConfig(epochs=50, batch_size=256, min_epochs=10))   # official: <= 50, batch 256
     converse: ConverseConfig = field(default_factory=lambda: ConverseConfig(min_steps=200))
-    max_replies: int = 2000                        # generation: test replies decoded and scored (evenly spaced)
+    max_replies: int | None = None                 # generation: test replies scored (None: all; else evenly spaced)
 
     def pretrain_for(self, dataset: str, seed: int) -> PretrainConfig:
         "`pretrain` with `seed` and, where `schedules` names `dataset`, that dataset's (coarse, fine) epochs."
@@ -73,7 +73,7 @@ class BenchConfig:
     def quick(cls, **kw):
         "The CI-sized subset: MovieWorld, one seed, one epoch per stage."
         small = EncoderConfig(word_dim=64, kg_dim=64, ffn_dim=128, proj_dim=64)
-        return cls(**{'datasets': ('movieworld',), 'seeds': (0,), 'n_dialogs': 400, 'encoder': small, 'max_replies': 300,
+        return cls(**{'datasets': ('movieworld',), 'seeds': (0,), 'n_dialogs': 400, 'encoder': small,
                       'pretrain': PretrainConfig(coarse_epochs=1, fine_epochs=1), 'schedules': {},
                       'recommend': RecommendConfig(epochs=2, patience=1, batch_size=256),
                       'converse': ConverseConfig(epochs=1, min_steps=30)} | kw)
@@ -218,8 +218,8 @@ def train_reply_model(kind: str, enc: EncodedDataset, seed: int, cfg: BenchConfi
 def run_generator(kind: str, enc: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict) -> dict:
     "Train a generator, decode the test replies; text metrics, seconds (training, decoding), peak memory, two sample replies."
     gen, seconds, gib = measured(train_reply_model, kind, enc, seed, cfg, cache)
-    scorer = cache.get('c2crs scorer')
-    fill, start = recommender_item_filler(scorer, enc.ds.kg) if scorer is not None else None, time.perf_counter()
+    if 'c2crs scorer' not in cache: cache['c2crs scorer'] = train_recommender('c2crs', enc, seed, cfg, cache)[0]
+    fill, start = recommender_item_filler(cache['c2crs scorer'], enc.ds.kg), time.perf_counter()
     metrics, replies = evaluate_generator(gen, enc, 'test', fill_item=fill, max_examples=cfg.max_replies)
     return {'task': 'generate', 'system': kind, 'seed': seed, **metrics, 'seconds': seconds,
             'eval seconds': round(time.perf_counter() - start, 1), 'peak GiB': gib,
@@ -239,16 +239,27 @@ def bench_plan(cfg: BenchConfig) -> list[tuple[str, str, str, int]]:
 def run_key(r: dict) -> tuple: return (r['dataset'], r['task'], r['system'], r['seed'])
 
 SELECTION = ('datasets', 'seeds', 'recommenders', 'generators')
+GENERATION_ONLY = ('converse', 'max_replies', 'bleu')   # settings that change generator runs alone
 
 def training_settings(cfg: BenchConfig) -> dict:
-    "Everything in `cfg` that changes a run's result (not which runs are made), as plain JSON data."
-    return {k: v for k, v in json.loads(json.dumps(asdict(cfg))).items() if k not in SELECTION}
+    "Everything that changes a run's result (not which runs are made): `cfg` and the BLEU signature, as JSON data."
+    plain = json.loads(json.dumps(asdict(cfg)))
+    return {k: v for k, v in plain.items() if k not in SELECTION} | {'bleu': bleu_signature()}
+
+def task_settings(settings: dict, task: str) -> dict:
+    "The part of `settings` that a run of `task` depends on."
+    return settings if task == 'generate' else {k: v for k, v in settings.items() if k not in GENERATION_ONLY}
+
+def same_settings(run: dict, saved: dict, settings: dict) -> bool:
+    "Was `run`, saved under `saved` settings, made with the settings it would get under `settings`?"
+    return task_settings(saved, run['task']) == task_settings(settings, run['task'])
 
 def load_results(path: Path, settings: dict) -> list[dict]:
-    "Runs saved at `path` with the same training `settings`; none if the file is missing or the settings differ."
+    "Runs saved at `path` that `settings` would make the same way (none if the file is missing)."
     if not path.exists(): return []
     saved = json.loads(path.read_text())
-    return saved['runs'] if saved.get('settings') == settings else []
+    return [r for r in saved['runs'] if same_settings(r, saved.get('settings', {}), settings)]
+
 
 # %% ../nbs/10_bench.ipynb #c041
 def run_bench(cfg: BenchConfig = BenchConfig(), out: str | Path = 'runs/bench', log=print) -> list[dict]:
@@ -351,12 +362,14 @@ def bench_report(runs: list[dict]) -> str:
 def merge_results(sources: list, out: str | Path) -> list[dict]:
     "The runs of the benchmark folders `sources`, combined into `out`/bench.json and bench.md (same settings only)."
     saved = [json.loads((Path(s) / 'bench.json').read_text()) for s in sources]
-    if any(s['settings'] != saved[0]['settings'] for s in saved):
+    settings = saved[-1]['settings']                  # where only generation settings differ, the last folder's
+    if any(task_settings(s['settings'], 'recommend') != task_settings(settings, 'recommend') for s in saved):
         raise ValueError(f'the benchmarks in {list(map(str, sources))} were trained with different settings')
-    runs = list({run_key(r): r for s in saved for r in s['runs']}.values())
-    save_json({'settings': saved[0]['settings'], 'runs': runs}, Path(out) / 'bench.json')
+    runs = list({run_key(r): r for s in saved for r in s['runs'] if same_settings(r, s['settings'], settings)}.values())
+    save_json({'settings': settings, 'runs': runs}, Path(out) / 'bench.json')
     (Path(out) / 'bench.md').write_text(bench_report(runs))
     return runs
+
 
 # %% ../nbs/10_bench.ipynb #x004
 SHARED = BASELINES + GENERATORS   # the runs that share one seed's C2-CRS pre-training (or need none)

@@ -58,7 +58,7 @@ def recommend_step(enc, views, cfg: RecommendConfig, out: Path, systems=('popula
     print('recommendation, test split (whole catalogue)', format_table({n: {k: round(r[k], 3) for k in shown} for n, r in results.items()}), sep='\n')
     return results, scorer
 
-def converse_step(enc, views, scorer, cfg: ConverseConfig, out: Path, max_replies: int = 1000) -> dict:
+def converse_step(enc, views, scorer, cfg: ConverseConfig, out: Path, max_replies: int | None = None) -> dict:
     "Train the C2-CRS generator on a copy of the views; test metrics with `<item>` filled by `scorer`; sample replies."
     gen_cfg = GeneratorConfig()
     gen = build_generator(enc, gen_cfg, copy.deepcopy(views), seed=cfg.seed)

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .core import expected_ranks
 from .data import PAD, EntityLinker, KnowledgeGraph, ReviewBank, Vocab, pad_reviews
 from .encoders import ViewOutput, ViewSet
 
@@ -183,5 +184,5 @@ def uniformity(x: Tensor, t: float = 2) -> float:
 def cross_view_recall(a: Tensor, b: Tensor, ks=(1, 10)) -> dict[int, float]:
     "Share of rows of `a` whose own row of `b` is among their top-k cosine neighbours in `b`."
     sims = F.normalize(a, dim=-1) @ F.normalize(b, dim=-1).T          # (n, n)
-    rank = (sims > sims.diag()[:, None]).sum(1)                        # rows of b closer than the positive
+    rank = expected_ranks(sims, sims.diag())                           # ties split at random
     return {k: (rank < k).float().mean().item() for k in ks}

@@ -12,6 +12,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
+from sacrebleu.metrics import BLEU
 
 from .core import adam, get_device, set_seed
 from .data import BOS, EOS, ITEM, PAD, EncodedDataset, Example, batches, epoch_batches, label_tokens
@@ -20,7 +21,7 @@ from .pretrain import to_device
 from .recommend import recommend
 
 # %% auto #0
-__all__ = ['BANNED', 'ngrams', 'distinct_n', 'distinct_per_sentence', 'sentence_bleu', 'bleu', 'perplexity',
+__all__ = ['BLEU2', 'BANNED', 'ngrams', 'distinct_n', 'distinct_per_sentence', 'bleu', 'bleu_signature', 'perplexity',
            'response_frequencies', 'instance_weights', 'weighted_nll', 'GeneratorConfig', 'with_null_slot',
            'split_heads', 'in_projections', 'DecoderLayer', 'label_token_table', 'knowledge_vocab', 'Generator',
            'build_generator', 'knowledge_ids', 'repeated_ngram_bans', 'finish', 'greedy_decode', 'repeat_memory',
@@ -43,24 +44,22 @@ def distinct_per_sentence(sentences: list[list], n: int) -> float:
     return len({g for s in sentences for g in ngrams(s, n)}) / max(len(sentences), 1)
 
 # %% ../nbs/09_converse.ipynb #c008
-def sentence_bleu(hyp: list, ref: list, max_n: int = 2) -> float:
-    "BLEU-`max_n` of one hypothesis against one reference: add-one smoothed precisions, brevity penalty."
-    if not hyp: return 0.0
-    logp = 0.0
-    for n in range(1, max_n + 1):
-        h, r = Counter(ngrams(hyp, n)), Counter(ngrams(ref, n))
-        match = sum(min(c, r[g]) for g, c in h.items())
-        logp += math.log((match + 1) / (sum(h.values()) + 1)) / max_n
-    bp = min(1.0, math.exp(1 - len(ref) / len(hyp)))
-    return bp * math.exp(logp)
+BLEU2 = BLEU(max_ngram_order=2, tokenize='none', smooth_method='exp')   # sacreBLEU on our tokens
 
-def bleu(hyps: list[list], refs: list[list], max_n: int = 2) -> float:
-    "Mean sentence BLEU-`max_n` over the pairs."
-    return sum(map(sentence_bleu, hyps, refs, [max_n] * len(hyps))) / max(len(hyps), 1)
+def bleu(hyps: list[list], refs: list[list], metric: BLEU = BLEU2) -> float:
+    "Corpus BLEU (sacreBLEU, in [0, 1]) of the token lists `hyps` against one reference each."
+    if not hyps: return 0.0
+    return metric.corpus_score([' '.join(h) for h in hyps], [[' '.join(r) for r in refs]]).score / 100
+
+def bleu_signature(metric: BLEU = BLEU2) -> str:
+    "sacreBLEU's signature of `metric` with one reference per reply: every setting, and the version."
+    metric.corpus_score(['a'], [['a']])            # the reference count is filled in on first use
+    return str(metric.get_signature())
 
 def perplexity(nll_sum: float, n_tokens: int) -> float:
     "exp of the mean token negative log-likelihood."
     return math.exp(nll_sum / n_tokens)
+
 
 # %% ../nbs/09_converse.ipynb #c011
 def response_frequencies(examples: list[Example], vocab_size: int) -> Tensor:

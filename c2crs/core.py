@@ -10,10 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import Tensor
 
 # %% auto #0
 __all__ = ['set_seed', 'get_device', 'adam', 'project_root', 'shared_data_dir', 'DataError', 'SkipLog', 'atomic_write_bytes',
-           'save_json', 'format_table', 'markdown_table']
+           'save_json', 'format_table', 'markdown_table', 'expected_ranks']
 
 # %% ../nbs/00_core.ipynb #c005
 def set_seed(seed: int, deterministic: bool = True) -> None:
@@ -104,3 +105,13 @@ def markdown_table(rows: dict[str, dict], corner: str = '') -> str:
     cols = list(next(iter(rows.values())))
     lines = [f"| {corner} | " + ' | '.join(map(str, cols)) + ' |', '|---' * (len(cols) + 1) + '|']
     return '\n'.join(lines + [f'| {name} | ' + ' | '.join(str(r[c]) for c in cols) + ' |' for name, r in rows.items()])
+
+# %% ../nbs/00_core.ipynb #r002
+def expected_ranks(scores: Tensor, positive: Tensor) -> Tensor:
+    "0-based expected rank of each row's `positive` score among `scores` under random tie-breaking."
+    # scores: (n, m), one of each row's entries is its positive; positive: (n,) -> (n,) float
+    s = scores.float().nan_to_num(float('-inf'), float('inf'), float('-inf'))
+    p = positive.float().nan_to_num(float('-inf'), float('inf'), float('-inf'))[:, None]
+    higher, tied = (s > p).sum(1), (s == p).sum(1) - 1
+    return torch.where(positive.isnan(), s.shape[1] - 1.0, higher + tied / 2)
+

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn, Tensor
 
-from .core import adam, get_device, set_seed
+from .core import adam, expected_ranks, get_device, set_seed
 from .data import PAD, Dialog, EncodedDataset, Example, KnowledgeGraph, ReviewBank, collate, epoch_batches
 from .encoders import EncoderConfig, KGEncoder, ViewSet
 from .pretrain import PretrainConfig, pretrain, to_device
@@ -23,9 +23,10 @@ __all__ = ['SYSTEMS', 'target_ranks', 'rank_metrics', 'split_metrics', 'eval_ran
 
 # %% ../nbs/08_recommend.ipynb #c005
 def target_ranks(scores: Tensor, targets: Tensor) -> Tensor:
-    "0-based rank of each row's target: the number of items scoring strictly higher (ties favour the target)."
-    # scores: (n, n_items) float, targets: (n,) long catalogue indices -> (n,) long
-    return (scores > scores.gather(1, targets[:, None])).sum(1)
+    "0-based expected rank of each row's target under random tie-breaking (NaN scores last)."
+    # scores: (n, n_items) float, targets: (n,) long catalogue indices -> (n,) float
+    return expected_ranks(scores, scores.gather(1, targets[:, None])[:, 0])
+
 
 # %% ../nbs/08_recommend.ipynb #c008
 def rank_metrics(ranks: Tensor, ks=(1, 10, 50)) -> dict[str, float]:

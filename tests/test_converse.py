@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from c2crs.converse import (ConverseConfig, GeneratorConfig, beam_decode, bleu, build_generator, dev_perplexity,
-                            distinct_n, greedy_decode, instance_weights, sentence_bleu, train_generator, weighted_nll)
+                            distinct_n, greedy_decode, instance_weights, train_generator, weighted_nll)
 from c2crs.data import BOS, EOS, PAD, batches, encode_dataset
 from c2crs.movieworld import MovieWorldConfig, generate_movieworld
 
@@ -19,9 +19,11 @@ def test_metric_hand_cases():
     assert distinct_n([['a', 'b', 'a', 'b']], 2) == pytest.approx(2 / 3)          # (a b) twice, (b a)
     assert distinct_n([['a', 'b', 'c'], ['a', 'b', 'c']], 3) == pytest.approx(1 / 2)
     assert distinct_n([[], ['a']], 2) == 0.0
-    assert sentence_bleu(list('abcd'), list('abcd')) == pytest.approx(1.0)
-    assert sentence_bleu(['x', 'y'], ['a', 'b']) == pytest.approx(math.sqrt(1 / 3 * 1 / 2))   # smoothed, no matches
-    assert bleu([['a']], [['a', 'b', 'c']]) == pytest.approx(math.exp(1 - 3))           # brevity penalty only
+    assert bleu([list('abcd')], [list('abcd')]) == pytest.approx(1.0)
+    assert bleu([['x', 'y']], [['a', 'b']]) == 0.0                                # no floor for no match
+    assert bleu([['a', 'b']], [list('abcd')]) == pytest.approx(math.exp(1 - 2))   # brevity penalty only
+    # corpus-level: matches and lengths are pooled before the precisions are taken
+    assert bleu([['a', 'b'], ['c', 'd']], [['a', 'b'], ['c', 'x']]) == pytest.approx(math.sqrt(3 / 4 * 1 / 2))
 
 
 def test_instance_weights_follow_eq_12():

@@ -12,9 +12,19 @@ from c2crs.recommend import (RecommendConfig, evaluate, rank_metrics, recommend,
 from c2crs.data import collate
 
 
-def test_ranks_count_strictly_higher_scores():
+def test_ranks_split_ties_and_put_nan_last():
     s = torch.tensor([[.9, .1, .5], [.2, .2, .7]])
-    assert target_ranks(s, torch.tensor([1, 0])).tolist() == [2, 1]
+    assert target_ranks(s, torch.tensor([1, 0])).tolist() == [2, 1.5]
+    nan = float('nan')
+    s = torch.tensor([[nan, .1, nan], [nan, nan, nan], [.3, .3, .3]])
+    assert target_ranks(s, torch.tensor([1, 0, 2])).tolist() == [0, 2, 1]
+
+
+def test_constant_or_nan_scores_earn_no_recall():
+    """The hand case of the issue: a scorer that cannot tell items apart gets chance, not R@1 = 1."""
+    for scores in (torch.zeros(10, 200), torch.full((10, 200), float('nan'))):
+        m = rank_metrics(target_ranks(scores, torch.arange(10)))
+        assert m['R@1'] == 0 and m['R@10'] == 0 and m['R@50'] == 0
 
 
 def test_rank_metrics_hand_case():
