@@ -12,17 +12,19 @@ from urllib.parse import unquote, urlparse
 
 import torch
 
-from .core import DataError, SkipLog, shared_data_dir
+from .core import DataError, SkipLog, atomic_write_bytes, shared_data_dir
 from .data import CRSDataset, Dialog, EntityLinker, KnowledgeGraph, Turn, dataset_stats, show_dialog, split_stats
 from .movieworld import MovieWorldConfig, generate_movieworld
 
 # %% auto #0
-__all__ = ['SAFE_GLOBALS', 'MENTION_RE', 'REDIAL_KEYS', 'INSPIRED_ROLES', 'INSPIRED_LISTS', 'REDIAL_SMALL_FILES', 'DATASETS',
-           'UnsafePickleError', 'RestrictedUnpickler', 'load_pickle', 'uri_label', 'entity_uris', 'read_edges',
-           'relation_map', 'relation_counts', 'load_kgsf_kg', 'movie_entity_map', 'LoadReport', 'rewrite_mentions',
-           'parse_redial_line', 'redial_turn', 'load_redial_dialogs', 'detokenize', 'load_revcore_reviews',
-           'load_redial_small', 'load_redial_3k', 'inspired_turn', 'load_inspired', 'cache_dir', 'sha256_file',
-           'download', 'fetch_redial_small', 'load_dataset']
+__all__ = ['SAFE_GLOBALS', 'MENTION_RE', 'REDIAL_KEYS', 'INSPIRED_ROLES', 'INSPIRED_LISTS', 'INSPIRED_LINKS',
+           'REDIAL_SMALL_FILES', 'FOLDER_DIALOGS', 'DATASETS', 'FOLDER_FILES', 'UnsafePickleError',
+           'RestrictedUnpickler', 'load_pickle', 'uri_label', 'entity_uris', 'read_edges', 'relation_map',
+           'relation_counts', 'load_kgsf_kg', 'movie_entity_map', 'LoadReport', 'rewrite_mentions', 'parse_redial_line',
+           'redial_turn', 'load_redial_dialogs', 'detokenize', 'load_revcore_reviews', 'load_redial_small',
+           'load_redial_3k', 'inspired_turn', 'load_inspired', 'load_inspired_dataset', 'cache_dir', 'sha256_file',
+           'download', 'fetch_redial_small', 'read_tsv', 'folder_kg', 'folder_dialogs', 'folder_reviews', 'load_folder',
+           'unicrs_turn', 'redial_conversation', 'save_folder', 'DatasetUnavailable', 'dataset_problem', 'load_dataset']
 
 # %% ../nbs/03_redial.ipynb #c006
 SAFE_GLOBALS = {('collections', 'defaultdict'), *(('builtins', n) for n in
@@ -292,7 +294,7 @@ def load_redial_3k(data_dir: str | Path | None = None, min_relation_count: int =
 
 # %% ../nbs/03_redial.ipynb #c063
 INSPIRED_ROLES = {'SEEKER': 'seeker', 'RECOMMENDER': 'recommender'}
-INSPIRED_LISTS = ('movie_link', 'movie_name', 'entity_link')
+INSPIRED_LISTS = ('movie_link', 'movie_name', 'entity_link', 'entity_name')
 
 def _mark_movie(text: str, name: str, entity: int) -> str | None:
     "`text` with the first whole-word occurrence of `name` replaced by `@entity`, else `None`."
@@ -303,41 +305,83 @@ def _mark_movie(text: str, name: str, entity: int) -> str | None:
     return None
 
 # %% ../nbs/03_redial.ipynb #c065
-def inspired_turn(turn, entity2id: dict, items: set, report: LoadReport, path, record: str) -> Turn:
-    "One INSPIRED turn as a `Turn`, its movie and entity URIs mapped to KG ids."
+def _str_list(turn: dict, key: str, path, record: str) -> list[str]:
+    "`turn[key]` (default empty), checked to be a list of strings."
+    if not isinstance(value := turn.get(key, []), list) or not all(isinstance(x, str) for x in value):
+        raise DataError(path, record, f"{key} should be a list of strings, got {_show(value)}")
+    return value
+
+def inspired_turn(turn, entity2id: dict, items: set, report: LoadReport, path, record: str,
+                  linker: EntityLinker | None = None) -> Turn:
+    """One UniCRS-form turn as a `Turn`: movies from `movie_link` (and item URIs in `entity_link`), entities
+    from `entity_link` or, given a `linker`, from the text."""
     if not (isinstance(turn, dict) and isinstance(turn.get('text'), str) and turn.get('role') in tuple(INSPIRED_ROLES)):
         raise DataError(path, record, f"expected a turn with a string 'text' and role SEEKER or RECOMMENDER, got {_show(turn)}")
-    for key in INSPIRED_LISTS:
-        if not isinstance(value := turn.get(key, []), list) or not all(isinstance(x, str) for x in value):
-            raise DataError(path, record, f"{key} should be a list of strings, got {_show(value)}")
-    if len(turn.get('movie_link', [])) != len(turn.get('movie_name', [])):   # zip would drop the extra movies silently
-        raise DataError(path, record, f"{len(turn.get('movie_link', []))} movie_link but {len(turn.get('movie_name', []))} movie_name")
-    text, movies = turn['text'], []
-    for uri, name in zip(turn.get('movie_link', []), turn.get('movie_name', [])):
-        if (e := entity2id.get(uri)) not in items: report.issues.skip(path, record, 'movie URI not a KG item'); continue
+    lists = {key: _str_list(turn, key, path, record) for key in INSPIRED_LISTS}
+    for links, names in (('movie_link', 'movie_name'), ('entity_link', 'entity_name')):
+        if names in turn and len(lists[links]) != len(lists[names]):   # zip would drop the extras silently
+            raise DataError(path, record, f"{len(lists[links])} {links} but {len(lists[names])} {names}")
+    text, movies, entities = turn['text'], [], []
+    def add_movie(e: int, name: str, why_unmarked: str | None):
+        nonlocal text
         movies.append(e)
-        if (marked := _mark_movie(text, str(name), e)) is None: report.issues.skip(path, record, 'movie name not in the text (movie kept)')
-        else: text = marked
-    entities = [entity2id.get(u) for u in turn.get('entity_link', [])]
-    for u, e in zip(turn.get('entity_link', []), entities):
-        if e is None: report.issues.skip(path, record, 'entity URI not in the KG')
-    return Turn(INSPIRED_ROLES[turn['role']], text, list(dict.fromkeys(movies)),
-                list(dict.fromkeys(e for e in entities if e is not None and e not in items)))
+        if (marked := _mark_movie(text, name, e)) is not None: text = marked
+        elif why_unmarked: report.issues.skip(path, record, why_unmarked)
+    for uri, name in zip(lists['movie_link'], lists['movie_name']):
+        if (e := entity2id.get(uri)) not in items: report.issues.skip(path, record, 'movie URI not a KG item')
+        else: add_movie(e, name, 'movie name not in the text (movie kept)')
+    names = lists['entity_name'] if 'entity_name' in turn else [''] * len(lists['entity_link'])
+    for uri, name in zip(lists['entity_link'], names):
+        if (e := entity2id.get(uri)) is None: report.issues.skip(path, record, 'entity URI not in the KG')
+        elif e in items:
+            report.issues.skip(path, record, 'movie URI in entity_link (kept as a movie)'); add_movie(e, name, None)
+        else: entities.append(e)
+    if linker is not None: entities = linker.entities(text)
+    return Turn(INSPIRED_ROLES[turn['role']], text, list(dict.fromkeys(movies)), list(dict.fromkeys(entities)))
+
 
 # %% ../nbs/03_redial.ipynb #c066
-def load_inspired(path: str | Path, entity2id: dict, item_ids, report: LoadReport | None = None) -> list[Dialog]:
-    "INSPIRED dialogs (UniCRS JSONL: one JSON array of turns per line) with KG ids from `entity2id`."
-    path, report = Path(path), report if report is not None else LoadReport()
-    items, dialogs = {int(i) for i in item_ids}, []
+def load_inspired(path: str | Path, entity2id: dict, item_ids, report: LoadReport | None = None,
+                  linker: EntityLinker | None = None) -> list[Dialog]:
+    """Dialogs of a UniCRS-form JSONL file (one JSON array of turns per line) with KG ids from `entity2id`;
+    anomalies go to `report`, or are warned about when there is none."""
+    path, own = Path(path), report is None
+    report, items, dialogs = report if report is not None else LoadReport(), {int(i) for i in item_ids}, []
     with open(path, 'rb') as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip(): report.issues.skip(path, f"line {lineno}", 'blank line'); continue
             turns = _json_line(line, path, lineno)
             if not isinstance(turns, list) or not turns: raise DataError(path, f"line {lineno}", 'expected a non-empty JSON array of turns')
-            dialogs.append(Dialog(f"{path.stem}:{lineno}", [inspired_turn(t, entity2id, items, report, path, f"line {lineno}, turn {j}")
+            dialogs.append(Dialog(f"{path.stem}:{lineno}", [inspired_turn(t, entity2id, items, report, path, f"line {lineno}, turn {j}", linker)
                                                            for j, t in enumerate(turns)]))
             report.counts[str(path)]['dialogs'] += 1; report.counts[str(path)]['turns'] += len(turns)
+    if own: report.issues.warn(f'{path.name} anomalies (kept or skipped as stated)')
     return dialogs
+
+
+# %% ../nbs/03_redial.ipynb #i002
+INSPIRED_LINKS = ('linker', 'unicrs')
+
+def load_inspired_dataset(data_dir: str | Path | None = None, links: str = 'linker', min_relation_count: int = 0) -> CRSDataset:
+    """INSPIRED with ReDial-small's KG and reviews: train.jsonl but every tenth dialog (dev), and dev.jsonl
+    as the test split; `data_dir` holds `inspired/` and `redial/` (default: ../shared/data)."""
+    if links not in INSPIRED_LINKS: raise ValueError(f"links should be one of {INSPIRED_LINKS}, got {links!r}")
+    root = Path(data_dir) if data_dir is not None else shared_data_dir()
+    if root is None or not (root / 'inspired').is_dir() or not (root / 'redial').is_dir():
+        raise FileNotFoundError(f"INSPIRED needs a folder with inspired/ and redial/ (../shared/data); not found: {root}")
+    d, report = root / 'redial', LoadReport()
+    kg = load_kgsf_kg(d / 'kg', min_relation_count)
+    e2i = load_pickle(d / 'kg/entity2entityId.pkl')
+    movie_map = movie_entity_map(load_pickle(d / 'kg/id2entity.pkl'), e2i, d / 'kg/id2entity.pkl')
+    linker = EntityLinker(kg) if links == 'linker' else None
+    load = lambda file: load_inspired(root / 'inspired' / file, e2i, kg.item_ids, report, linker)
+    train = load('train.jsonl')
+    splits = {'train': [x for i, x in enumerate(train) if i % 10 != 9], 'dev': train[9::10], 'test': load('dev.jsonl')}
+    ds = CRSDataset('inspired', splits, kg, load_revcore_reviews(d / 'reviews/movie2tokenreview_helpful.pkl', movie_map, report))
+    ds.load_report = report
+    report.issues.warn('INSPIRED anomalies (kept or skipped as stated)')
+    return ds
+
 
 # %% ../nbs/03_redial.ipynb #c071
 def cache_dir() -> Path:
@@ -385,13 +429,143 @@ def fetch_redial_small(base_url: str, dest_dir: str | Path | None = None) -> Pat
         download(f"{base_url.rstrip('/')}/{rel}", (dest / rel).parent, digest, Path(rel).name)
     return dest
 
-# %% ../nbs/03_redial.ipynb #x001
-DATASETS = ('movieworld', 'redial-small', 'redial-3k')
+# %% ../nbs/03_redial.ipynb #f002
+FOLDER_DIALOGS = ('train', 'dev', 'test')
 
-def load_dataset(name: str, seed: int = 0, n_dialogs: int = MovieWorldConfig.n_dialogs) -> CRSDataset:
-    "The `CRSDataset` called `name` (one of `DATASETS`); `seed` and `n_dialogs` shape MovieWorld only."
+def read_tsv(path: Path, n_cols: tuple[int, ...]) -> list[list[str]]:
+    "Rows of a tab-separated UTF-8 file, each with one of `n_cols` non-empty columns (blank lines skipped)."
+    try: text = path.read_bytes().decode('utf-8')
+    except FileNotFoundError: raise DataError(path, 'file', 'missing') from None
+    except UnicodeDecodeError as e: raise DataError(path, 'file', f'not UTF-8 (byte {e.start})') from None
+    rows = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip(): continue
+        cols = [c.strip() for c in line.split('\t')]
+        if len(cols) not in n_cols or not all(cols):
+            raise DataError(path, f'line {lineno}', f"expected {' or '.join(map(str, n_cols))} non-empty tab-separated columns, got {_show(line)}")
+        rows.append(cols)
+    return rows
+
+def folder_kg(folder: Path) -> tuple[KnowledgeGraph, dict[str, int], dict[int, int]]:
+    "The KG of `kg.tsv` and `items.tsv`, the id of every entity name, and the movie id -> item map."
+    items, edges = read_tsv(folder / 'items.tsv', (1, 2)), read_tsv(folder / 'kg.tsv', (3,))
+    if not items: raise DataError(folder / 'items.tsv', 'file', 'no items')
+    names = list(dict.fromkeys([r[0] for r in items] + [n for h, _, t in edges for n in (h, t)]))
+    ids, relations = {n: i for i, n in enumerate(names)}, list(dict.fromkeys(r for _, r, _ in edges))
+    movie_map, seen = {}, set()
+    for row in items:
+        if row[0] in seen: raise DataError(folder / 'items.tsv', f'item {row[0]!r}', 'listed twice')
+        seen.add(row[0])
+        if len(row) == 2:
+            if not re.fullmatch(r'[0-9]{1,18}', row[1]): raise DataError(folder / 'items.tsv', f'item {row[0]!r}', f'movie id {row[1]!r} is not a number')
+            if int(row[1]) in movie_map: raise DataError(folder / 'items.tsv', f'item {row[0]!r}', f'movie id {row[1]} is used twice')
+            movie_map[int(row[1])] = ids[row[0]]
+    rel = {r: i for i, r in enumerate(relations)}
+    edge_index = torch.tensor([[ids[h] for h, _, _ in edges], [ids[t] for _, _, t in edges]], dtype=torch.long).reshape(2, -1)
+    kg = KnowledgeGraph(names, relations, edge_index, torch.tensor([rel[r] for _, r, _ in edges], dtype=torch.long),
+                        torch.tensor([ids[r[0]] for r in items], dtype=torch.long))
+    return kg.validate(folder / 'kg.tsv'), ids, movie_map
+
+
+# %% ../nbs/03_redial.ipynb #f003
+def folder_dialogs(path: Path, kg: KnowledgeGraph, ids: dict, movie_map: dict, report: LoadReport) -> list[Dialog]:
+    "The dialogs of one JSONL file, in ReDial form (a JSON object per line) or UniCRS form (an array)."
+    with open(path, 'rb') as f: first = next((line for line in f if line.strip()), b'')
+    if first.lstrip().startswith(b'{'):
+        return load_redial_dialogs(path, kg, movie_map, EntityLinker(kg), report)
+    return load_inspired(path, ids, kg.item_ids, report)
+
+def folder_reviews(path: Path, ids: dict, items: set) -> dict[int, list[str]]:
+    "Review sentences per item from `reviews.jsonl` (none if the file is absent)."
+    reviews = defaultdict(list)
+    if not path.exists(): return {}
+    for lineno, line in enumerate(path.read_bytes().splitlines(), 1):
+        if not line.strip(): continue
+        r = _json_line(line, path, lineno)
+        if not (isinstance(r, dict) and isinstance(r.get('item'), str) and isinstance(r.get('sentences'), list)
+                and all(isinstance(s, str) for s in r['sentences'])):
+            raise DataError(path, f'line {lineno}', f'expected {{"item": name, "sentences": [strings]}}, got {_show(r)}')
+        if ids.get(r['item']) not in items: raise DataError(path, f'line {lineno}', f"{r['item']!r} is not in items.tsv")
+        reviews[ids[r['item']]] += [s for s in r['sentences'] if s.strip()]
+    return dict(reviews)
+
+def load_folder(folder: str | Path, log=print) -> CRSDataset:
+    "A dataset of your own from `folder` (format above); anomalies are counted and warned about."
+    folder = Path(folder)
+    if not folder.is_dir(): raise FileNotFoundError(f'dataset folder not found: {folder}')
+    kg, ids, movie_map = folder_kg(folder)
+    report, splits = LoadReport(), {}
+    for split in FOLDER_DIALOGS:
+        path = folder / 'dialogs' / f'{split}.jsonl'
+        if path.exists(): splits[split] = folder_dialogs(path, kg, ids, movie_map, report)
+        elif split != 'dev': raise DataError(path, 'file', f'missing: a dataset needs {split} dialogs')
+    if not splits['train']: raise DataError(folder / 'dialogs/train.jsonl', 'file', 'no dialogs')
+    if 'dev' not in splits:
+        train = splits['train']
+        splits = {'train': [x for i, x in enumerate(train) if i % 10 != 9], 'dev': train[9::10], 'test': splits['test']}
+        log(f"{folder}: no dialogs/dev.jsonl; every tenth training dialog ({len(splits['dev'])}) is the dev split")
+    ds = CRSDataset(folder.name, splits, kg, folder_reviews(folder / 'reviews.jsonl', ids, set(kg.item_ids.tolist())))
+    ds.load_report = report
+    report.issues.warn(f'{folder.name} anomalies (kept or skipped as stated)')
+    return ds
+
+
+# %% ../nbs/03_redial.ipynb #f005
+def unicrs_turn(turn: Turn, labels: list[str]) -> dict:
+    "A `Turn` in UniCRS form: `@<entity>` written as the entity's name, links by name."
+    movies, entities = [labels[m] for m in turn.movies], [labels[e] for e in turn.entities]
+    return {'text': MENTION_RE.sub(lambda m: labels[int(m.group(1))], turn.text), 'role': turn.role.upper(),
+            'movie_link': movies, 'movie_name': movies, 'entity_link': entities, 'entity_name': entities}
+
+def redial_conversation(dialog: Dialog, labels: list[str], movie_ids: dict[int, int], number: int) -> dict:
+    "A `Dialog` as an official ReDial conversation (seeker worker 1, recommender 2), movies as `@<movie id>`."
+    texts = [MENTION_RE.sub(lambda m: f'@{movie_ids[int(m.group(1))]}', t.text) for t in dialog.turns]
+    return {'conversationId': number, 'initiatorWorkerId': 1, 'respondentWorkerId': 2, 'movieMentions':
+            {str(movie_ids[m]): labels[m] for t in dialog.turns for m in t.movies},
+            'messages': [{'text': x, 'senderWorkerId': 1 if t.role == 'seeker' else 2} for t, x in zip(dialog.turns, texts)]}
+
+def save_folder(ds: CRSDataset, folder: str | Path, redial_form: tuple = ('test',)) -> Path:
+    "Write `ds` in the folder format: the splits in `redial_form` as ReDial conversations, the others in UniCRS form."
+    folder, labels = Path(folder), ds.kg.entity_labels
+    if len(set(labels)) != len(labels) or any('\t' in x or '\n' in x for x in labels + ds.kg.relation_labels):
+        raise ValueError('entity names must be distinct and free of tabs and newlines to be written as a folder')
+    movie_ids = {int(e): i + 1 for i, e in enumerate(ds.kg.item_ids)}
+    lines = lambda rows: ''.join(r + '\n' for r in rows)
+    atomic_write_bytes(folder / 'items.tsv', lines(f'{labels[e]}\t{i}' for e, i in movie_ids.items()).encode())
+    rel = ds.kg.relation_labels
+    atomic_write_bytes(folder / 'kg.tsv', lines(f'{labels[h]}\t{rel[r]}\t{labels[t]}' for (h, t), r in
+                                                zip(ds.kg.edge_index.T.tolist(), ds.kg.edge_type.tolist())).encode())
+    for split, dialogs in ds.splits.items():
+        rows = [redial_conversation(d, labels, movie_ids, n) if split in redial_form else [unicrs_turn(t, labels) for t in d.turns]
+                for n, d in enumerate(dialogs, 1)]
+        atomic_write_bytes(folder / 'dialogs' / f'{split}.jsonl', lines(json.dumps(r) for r in rows).encode())
+    atomic_write_bytes(folder / 'reviews.jsonl', lines(json.dumps({'item': labels[e], 'sentences': s}) for e, s in ds.reviews.items()).encode())
+    return folder
+
+
+# %% ../nbs/03_redial.ipynb #x001
+DATASETS = ('movieworld', 'redial-small', 'redial-3k', 'inspired')   # and folder:PATH
+FOLDER_FILES = ('kg.tsv', 'items.tsv', 'dialogs/train.jsonl', 'dialogs/test.jsonl')
+
+class DatasetUnavailable(ValueError):
+    "A dataset name that cannot be loaded here: unknown, or its files are missing."
+
+def dataset_problem(name: str) -> str | None:
+    "Why dataset `name` cannot be loaded, judged from its name and files without loading it (None: none)."
+    if name.startswith('folder:'):
+        folder = Path(name.removeprefix('folder:')).expanduser()
+        if not folder.is_dir(): return f'dataset folder {folder} not found'
+        missing = [f for f in FOLDER_FILES if not (folder / f).is_file()]
+        return f"dataset folder {folder} lacks {', '.join(missing)}" if missing else None
+    if name not in DATASETS: return f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)} or folder:PATH"
+    if name != 'movieworld' and shared_data_dir() is None: return f'{name} needs ../shared/data (or $C2CRS_DATA); it is missing'
+    return None
+
+def load_dataset(name: str, seed: int = 0, n_dialogs: int = MovieWorldConfig.n_dialogs, log=print) -> CRSDataset:
+    "The `CRSDataset` called `name` (one of `DATASETS`, or folder:PATH); `seed` and `n_dialogs` shape MovieWorld only."
+    if (problem := dataset_problem(name)) is not None: raise DatasetUnavailable(problem)
     if name == 'movieworld': return generate_movieworld(MovieWorldConfig(n_dialogs=n_dialogs, seed=seed))
-    if name in ('redial-small', 'redial-3k'):
-        if shared_data_dir() is None: raise FileNotFoundError(f'{name} needs ../shared/data (or $C2CRS_DATA); it is missing')
-        return load_redial_small(shared_data_dir() / 'redial', train_extra=name == 'redial-3k')
-    raise ValueError(f"unknown dataset {name!r}; choose one of {DATASETS}")
+    if name == 'inspired': return load_inspired_dataset(shared_data_dir())
+    if name.startswith('folder:'): return load_folder(Path(name.removeprefix('folder:')).expanduser(), log)
+    return load_redial_small(shared_data_dir() / 'redial', train_extra=name == 'redial-3k')
+
