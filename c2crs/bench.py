@@ -16,7 +16,7 @@ from fastcore.script import call_parse
 from .core import get_device, markdown_table, save_json, set_seed
 from .data import EncodedDataset, encode_dataset
 from .movieworld import MovieWorldConfig, generate_movieworld, shuffled_reviews
-from .redial import load_dataset
+from .redial import DatasetUnavailable, dataset_problem, load_dataset
 from .encoders import ConversationView, EncoderConfig, KGView, ReviewView, ViewSet, default_views
 from .contrastive import TripleBuilder, negative_keys, stage_loss
 from .pretrain import PretrainConfig, catalogue_chunks, pretrain, triples_to
@@ -407,10 +407,13 @@ def run_parallel(cfg: BenchConfig, out: str | Path, jobs: int) -> list[dict]:
 
 # %% ../nbs/10_bench.ipynb #c054
 def bench_config(quick: bool = False, datasets: str | None = None, seeds: int | None = None,
-                 systems: str | None = None) -> BenchConfig:
+                 systems: str | None = None, generate: bool = True) -> BenchConfig:
     "A `BenchConfig` from command-line strings: comma-separated datasets and systems, a number of seeds."
     cfg = BenchConfig.quick() if quick else BenchConfig()
-    if datasets: cfg = replace(cfg, datasets=tuple(datasets.split(',')))
+    if datasets:
+        names = tuple(datasets.split(','))
+        if problems := [p for n in names if (p := dataset_problem(n))]: raise DatasetUnavailable('; '.join(problems))
+        cfg = replace(cfg, datasets=names)
     if seeds: cfg = replace(cfg, seeds=tuple(range(seeds)))
     if systems:
         names = systems.split(',')
@@ -418,7 +421,8 @@ def bench_config(quick: bool = False, datasets: str | None = None, seeds: int | 
         if unknown: raise ValueError(f"unknown systems {sorted(unknown)}; choose from {BASELINES + ABLATIONS + GENERATORS}")
         cfg = replace(cfg, recommenders=tuple(n for n in cfg.recommenders if n in names),
                       generators=tuple(n for n in cfg.generators if n in names))
-    return cfg
+    return cfg if generate else replace(cfg, generators=())
+
 
 # %% ../nbs/10_bench.ipynb #c056
 @call_parse
@@ -427,11 +431,13 @@ def c2crs_bench(out: str = 'runs/bench',   # folder for bench.json and bench.md
                 datasets: str = None,      # comma-separated, e.g. 'movieworld,redial-small' (default: all)
                 seeds: int = None,         # number of seeds (default: 3; 1 with --quick)
                 systems: str = None,       # comma-separated systems and ablations to run (default: all)
+                no_generate: bool = False, # recommenders only (no generator runs)
                 merge: str = None,         # comma-separated bench folders to combine into --out (runs nothing)
                 jobs: int = 1):            # worker processes, one (dataset, seed) group each (2 on two cores)
     "Train and evaluate every system and ablation; write bench.json (every run) and bench.md (the tables)."
     if merge: return print(bench_report(merge_results(merge.split(','), out)))
-    cfg = bench_config(quick, datasets, seeds, systems)
+    try: cfg = bench_config(quick, datasets, seeds, systems, not no_generate)
+    except ValueError as e: raise SystemExit(f'c2crs_bench: {e}') from None
     start = time.perf_counter()
     runs = run_parallel(cfg, out, jobs) if jobs > 1 else run_bench(cfg, out)
     report = bench_report(runs) + f'\nWall time of this invocation: {time.perf_counter() - start:.0f} s.\n'

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from fastcore.script import call_parse
 
-from .core import format_table, save_json, set_seed
-from .redial import load_dataset
+from .core import DataError, format_table, save_json, set_seed
+from .redial import DatasetUnavailable, load_dataset
 from .data import dataset_stats, encode_dataset, plot_overview
 from .movieworld import MovieWorldConfig, view_signal_probe
 from .encoders import EncoderConfig
@@ -23,7 +23,23 @@ from .converse import (ConverseConfig, GeneratorConfig, build_generator, evaluat
                             train_generator)
 
 # %% auto #0
-__all__ = ['describe_data', 'pretrain_views', 'recommend_step', 'converse_step', 'run_pipeline', 'c2crs_run']
+__all__ = ['dataset_arg', 'run_folder_name', 'open_dataset', 'describe_data', 'pretrain_views', 'recommend_step', 'converse_step',
+           'run_pipeline', 'c2crs_run']
+
+# %% ../nbs/12_cli.ipynb #c006
+def dataset_arg(name: str) -> str:
+    "Dataset `name` as a run records it: a `folder:` path made absolute."
+    return f"folder:{Path(name.removeprefix('folder:')).expanduser().resolve()}" if name.startswith('folder:') else name
+
+def run_folder_name(name: str) -> str:
+    "The default run folder's name for dataset `name` (for a folder dataset, the folder's own name)."
+    return Path(name.removeprefix('folder:')).name if name.startswith('folder:') else name
+
+def open_dataset(name: str, seed: int = 0, n_dialogs: int = MovieWorldConfig.n_dialogs, command: str = 'c2crs'):
+    "Load dataset `name`, or stop the program with one line saying why it cannot be loaded."
+    try: return load_dataset(name, seed, n_dialogs)
+    except (DataError, DatasetUnavailable, OSError) as e: raise SystemExit(f'{command}: cannot load dataset {name!r}: {e}') from None
+
 
 # %% ../nbs/12_cli.ipynb #c011
 def describe_data(ds, out: Path) -> dict:
@@ -75,16 +91,17 @@ def converse_step(enc, views, scorer, cfg: ConverseConfig, out: Path, max_replie
 def run_pipeline(dataset: str = 'movieworld', out: str | Path = 'runs/movieworld', seed: int = 0,
                  n_dialogs: int = MovieWorldConfig.n_dialogs, pretrain_cfg: PretrainConfig | None = None,
                  umap: bool = True, rec_cfg: RecommendConfig | None = None, conv_cfg: ConverseConfig | None = None,
-                 resume: bool = False) -> dict:
-    "Build the dataset and run every stage into the run folder `out` (`resume`: pre-training from its last epoch); return (and save) the metrics."
+                 resume: bool = False, data=None) -> dict:
+    """Load `dataset` (or take the loaded `data`), then run every stage into the run folder `out`
+    (`resume`: pre-training from its last epoch); return (and save) the metrics."""
     import matplotlib; matplotlib.use('Agg')
     out, start = Path(out), time.perf_counter()
     cfg, rec_cfg = pretrain_cfg or PretrainConfig(seed=seed), rec_cfg or RecommendConfig(epochs=20, seed=seed)
     conv_cfg = conv_cfg or ConverseConfig(seed=seed, min_steps=200)
+    ds = data if data is not None else load_dataset(dataset, seed, n_dialogs)   # before anything is written
     set_seed(seed)
     save_json({'dataset': dataset, 'seed': seed, 'n_dialogs': n_dialogs, 'pretrain': asdict(cfg), 'recommend': asdict(rec_cfg),
                'converse': asdict(conv_cfg)}, out / 'config.json')
-    ds = load_dataset(dataset, seed, n_dialogs)
     metrics = {'dataset': ds.name, 'stats': describe_data(ds, out)}
     if dataset == 'movieworld':
         metrics['view_signal_probe'] = probe = view_signal_probe(ds)
@@ -100,7 +117,7 @@ def run_pipeline(dataset: str = 'movieworld', out: str | Path = 'runs/movieworld
 
 # %% ../nbs/12_cli.ipynb #c015
 @call_parse
-def c2crs_run(dataset: str = 'movieworld',  # 'movieworld' (embedded, synthetic), 'redial-small' or 'redial-3k' (../shared/data)
+def c2crs_run(dataset: str = 'movieworld',  # movieworld (embedded), redial-small, redial-3k, inspired (../shared/data), folder:PATH
               out: str = None,              # run folder (default: runs/<dataset>)
               seed: int = 0,                # fixes data, initialisation and batch order
               n_dialogs: int = MovieWorldConfig.n_dialogs,  # MovieWorld size
@@ -113,5 +130,6 @@ def c2crs_run(dataset: str = 'movieworld',  # 'movieworld' (embedded, synthetic)
     "Run the c2crs pipeline on a dataset and write config, stats, checkpoints, figures and metrics into a run folder."
     cfg = PretrainConfig(coarse_epochs=coarse_epochs, fine_epochs=fine_epochs, seed=seed)
     conv = ConverseConfig(epochs=gen_epochs or ConverseConfig.epochs, min_steps=0 if gen_epochs else 200, seed=seed)
-    run_pipeline(dataset, out or f'runs/{dataset}', seed, n_dialogs, cfg, umap=not no_umap,
-                 rec_cfg=RecommendConfig(epochs=rec_epochs, seed=seed), conv_cfg=conv, resume=resume)
+    ds = open_dataset(dataset, seed, n_dialogs, 'c2crs_run')
+    run_pipeline(dataset_arg(dataset), out or f'runs/{run_folder_name(dataset)}', seed, n_dialogs, cfg, umap=not no_umap,
+                 rec_cfg=RecommendConfig(epochs=rec_epochs, seed=seed), conv_cfg=conv, resume=resume, data=ds)

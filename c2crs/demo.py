@@ -18,7 +18,7 @@ from .core import DataError, save_json, set_seed
 from .data import (EOS, CRSDataset, ContextTracker, EncodedDataset, EntityLinker, Example, Turn, collate,
                         encode_dataset, item_mention, label_tokens, tokenize)
 from .movieworld import MovieWorldConfig, generate_movieworld
-from .redial import DATASETS, load_dataset
+from .redial import dataset_problem, load_dataset
 from .encoders import EncoderConfig, KGEncoder, ViewSet, default_views
 from .pretrain import PretrainConfig, load_checkpoint, pretrain, save_checkpoint, save_model
 from .recommend import Popularity, Recommender, RecommendConfig, train_system
@@ -281,7 +281,8 @@ def load_generator(path, enc: EncodedDataset) -> Generator:
 def rebuild_dataset(config: dict, path='config.json') -> CRSDataset:
     "The dataset a run was made on, rebuilt from its `config.json` contents."
     name = config.get('dataset', 'movieworld')
-    if name not in DATASETS: raise DataError(path, 'dataset', f"unknown dataset {name!r}")
+    problem = dataset_problem(name) if isinstance(name, str) else f'not a dataset name: {name!r}'
+    if problem: raise DataError(path, 'dataset', problem)
     return load_dataset(name, int(config.get('seed', 0)), int(config.get('n_dialogs', MovieWorldConfig.n_dialogs)))
 
 # %% ../nbs/11_demo.ipynb #c060

@@ -1,0 +1,66 @@
+"Every dataset through one door: the registry, your own folder, INSPIRED, and refusals before anything is written."
+import json, subprocess, sys
+from pathlib import Path
+
+import pytest
+
+from c2crs.core import DataError
+from c2crs.data import dataset_stats
+from c2crs.redial import DATASETS, dataset_problem, load_dataset, load_folder
+
+SCRIPT = Path(sys.executable).parent / 'c2crs_run'
+TINY = Path(__file__).parent / 'fixtures' / 'tiny_crs'
+QUICK = ['--coarse_epochs', '1', '--fine_epochs', '1', '--rec_epochs', '2', '--gen_epochs', '1', '--no_umap']
+
+
+def test_registry_names():
+    assert DATASETS == ('movieworld', 'redial-small', 'redial-3k', 'inspired')
+    assert dataset_problem('movieworld') is None and dataset_problem(f'folder:{TINY}') is None
+    assert 'unknown dataset' in dataset_problem('imdb')
+
+
+def test_tiny_folder_loads_with_a_dev_note():
+    notes = []
+    ds = load_folder(TINY, log=notes.append)
+    assert [len(ds.splits[s]) for s in ('train', 'dev', 'test')] == [47, 5, 103]
+    assert notes == [f'{TINY}: no dialogs/dev.jsonl; every tenth training dialog (5) is the dev split']
+    stats = dataset_stats(ds)
+    assert stats['kg']['items'] == 60 and stats['kg']['items with reviews'] == 60
+    assert all(t.movies for d in ds.splits['test'] for t in d.turns if '@' in t.text)   # ReDial-form mentions mapped
+
+
+def test_folder_errors_name_file_and_record(tmp_path):
+    for f in ('kg.tsv', 'items.tsv', 'reviews.jsonl'): (tmp_path / f).write_bytes((TINY / f).read_bytes())
+    (tmp_path / 'dialogs').mkdir()
+    for f in ('train.jsonl', 'test.jsonl'): (tmp_path / 'dialogs' / f).write_bytes((TINY / 'dialogs' / f).read_bytes())
+    (tmp_path / 'items.tsv').write_text((TINY / 'items.tsv').read_text() + 'Brand New Film\t53\n')
+    with pytest.raises(DataError, match=r"items.tsv: item 'Brand New Film': movie id 53 is used twice"): load_folder(tmp_path)
+    (tmp_path / 'items.tsv').write_bytes((TINY / 'items.tsv').read_bytes())
+    lines = (TINY / 'dialogs' / 'train.jsonl').read_text().splitlines()
+    (tmp_path / 'dialogs' / 'train.jsonl').write_text('\n'.join(lines[:3] + ['[{"text": 1, "role": "SEEKER"}]']) + '\n')
+    with pytest.raises(DataError, match=r"train.jsonl: line 4, turn 0: expected a turn with a string 'text'"): load_folder(tmp_path)
+
+
+def test_unknown_dataset_is_refused_before_anything_is_written(tmp_path):
+    run = tmp_path / 'run'
+    for bad, says in (('inspird', "unknown dataset 'inspird'"), (f'folder:{tmp_path / "none"}', 'not found')):
+        r = subprocess.run([SCRIPT, '--dataset', bad, '--out', run], capture_output=True, text=True)
+        assert r.returncode != 0 and says in r.stderr and 'Traceback' not in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1 and not run.exists()
+
+
+def test_own_folder_runs_end_to_end(tmp_path):
+    run = tmp_path / 'run'
+    subprocess.run([SCRIPT, '--dataset', f'folder:{TINY}', '--out', run, *QUICK], check=True, capture_output=True)
+    assert json.loads((run / 'config.json').read_text())['dataset'] == f'folder:{TINY.resolve()}'
+    metrics = json.loads((run / 'metrics.json').read_text())
+    assert metrics['dataset'] == 'tiny_crs' and 0 <= metrics['recommend']['c2crs']['R@50'] <= 1
+
+
+def test_inspired_runs_end_to_end(tmp_path, redial_dir):
+    if not (redial_dir.parent / 'inspired').is_dir(): pytest.skip('../shared/data/inspired is missing')
+    run = tmp_path / 'run'
+    subprocess.run([SCRIPT, '--dataset', 'inspired', '--out', run, *QUICK], check=True, capture_output=True)
+    metrics = json.loads((run / 'metrics.json').read_text())
+    assert metrics['dataset'] == 'inspired' and metrics['stats']['splits']['test']['dialogs'] == 99
+    assert set(metrics['recommend']) == {'popularity', 'kbrd', 'c2crs'}
