@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_bench.ipynb #c002
 from __future__ import annotations
-import copy, json, multiprocessing, os, statistics, threading, time
+import copy, functools, json, multiprocessing, os, statistics, threading, time, warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -26,13 +26,14 @@ from .converse import (ConverseConfig, GeneratorConfig, build_generator, evaluat
                             bleu_signature, recommender_item_filler, train_generator)
 
 # %% auto #0
-__all__ = ['BASELINES', 'CONTROLS', 'ABLATIONS', 'GENERATORS', 'PAPER', 'PAPER_COLUMNS', 'SELECTION', 'GENERATION_ONLY',
-           'REC_COLUMNS', 'GEN_COLUMNS', 'SHARED', 'BenchConfig', 'rss_bytes', 'measured', 'without_edges',
-           'ablation_views', 'thinned', 'MultiTask', 'multi_task_model', 'pretrained_views', 'train_recommender',
-           'run_recommender', 'dev_sweep', 'train_reply_model', 'run_generator', 'bench_plan', 'run_key',
-           'training_settings', 'task_settings', 'same_settings', 'load_results', 'run_bench', 'mean_std', 'summarize',
-           'cell', 'task_table', 'beats', 'target_checks', 'bench_report', 'merge_results', 'bench_groups',
-           'group_folder', 'run_group', 'cpu_count', 'run_parallel', 'bench_config', 'c2crs_bench']
+__all__ = ['BASELINES', 'CONTROLS', 'ABLATIONS', 'GENERATORS', 'PAPER', 'PAPER_COLUMNS', 'ZERO_SHOT', 'ENTITY_ONLY', 'SELECTION',
+           'GENERATION_ONLY', 'REC_COLUMNS', 'GEN_COLUMNS', 'TEST_SPLITS', 'SHARED', 'BenchConfig', 'rss_bytes',
+           'measured', 'without_edges', 'ablation_views', 'thinned', 'MultiTask', 'multi_task_model',
+           'pretrained_views', 'train_recommender', 'zero_shot_examples', 'zero_shot_metrics', 'run_recommender',
+           'dev_sweep', 'train_reply_model', 'run_generator', 'bench_plan', 'run_key', 'training_settings',
+           'task_settings', 'same_settings', 'load_results', 'run_bench', 'mean_std', 'summarize', 'cell', 'task_table',
+           'beats', 'target_checks', 'bench_report', 'merge_results', 'bench_groups', 'group_folder', 'run_group',
+           'cpu_count', 'run_parallel', 'bench_config', 'c2crs_bench']
 
 # %% ../nbs/10_bench.ipynb #c005
 BASELINES = ('popularity', 'repeat', 'textcnn', 'kbrd', 'c2crs')
@@ -180,8 +181,24 @@ def train_recommender(variant: str, data: EncodedDataset, seed: int, cfg: BenchC
     return model, history
 
 # %% ../nbs/10_bench.ipynb #c030
+ZERO_SHOT = {'redial-3k': 'inspired'}        # trained on the key, also tested on the value's test split
+ENTITY_ONLY = ('textcnn', 'repeat')          # systems that read words or dialog ids: no zero-shot transfer
+
+@functools.lru_cache(maxsize=2)
+def zero_shot_examples(name: str) -> EncodedDataset:
+    "The encoded dataset `name`, loaded once per process (its anomalies were warned about elsewhere)."
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore'); return encode_dataset(load_dataset(name))
+
+def zero_shot_metrics(scorer, data: EncodedDataset) -> dict:
+    "Metrics of `scorer` on the test split of `ZERO_SHOT[data's name]`, keys prefixed by that name."
+    other = zero_shot_examples(ZERO_SHOT[data.ds.name])
+    if other.ds.kg.entity_labels != data.ds.kg.entity_labels: raise ValueError('zero-shot needs the same KG')
+    return {f'{other.ds.name} {k}': v for k, v in evaluate(scorer, other.examples['recommend', 'test'], other.ds.kg, other.reviews).items()}
+
 def run_recommender(variant: str, enc: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict) -> dict:
-    "Train `variant`, evaluate it on the test split; metrics (and, for C2-CRS, speed), epochs, seconds (training, evaluation), peak memory."
+    """Train `variant`, evaluate it on the test split (and zero-shot on another dataset's); metrics (and, for
+    C2-CRS, speed), epochs, seconds (training, evaluation), peak memory."""
     data = without_edges(enc) if variant == 'w/o SD' else enc
     (scorer, history), seconds, gib = measured(train_recommender, variant, data, seed, cfg, cache)
     best = max(history, key=lambda h: h['dev R@1'] + h['dev R@50'], default={'epoch': 0})
@@ -190,8 +207,10 @@ def run_recommender(variant: str, enc: EncodedDataset, seed: int, cfg: BenchConf
     if variant == 'c2crs':
         cache['c2crs scorer'] = scorer
         metrics |= recommend_speed(scorer, test, data.ds.kg, data.reviews)   # the speed targets
+    if data.ds.name in ZERO_SHOT and variant not in ENTITY_ONLY: metrics |= zero_shot_metrics(scorer, data)
     return {'task': 'recommend', 'system': variant, 'seed': seed, **metrics, 'epochs': len(history), 'best epoch': best['epoch'],
             'seconds': seconds, 'eval seconds': round(time.perf_counter() - start, 1), 'peak GiB': gib}
+
 
 # %% ../nbs/10_bench.ipynb #x011
 def dev_sweep(variant: str, enc: EncodedDataset, lrs=(1e-3, 3e-3, 1e-2), seed: int = 0,
@@ -338,16 +357,21 @@ def target_checks(runs: list[dict], dataset: str) -> dict[str, bool]:
 # %% ../nbs/10_bench.ipynb #c051
 REC_COLUMNS = ('R@1', 'R@10', 'R@50', 'new R@10', 'NDCG@10', 'MRR@10')
 GEN_COLUMNS = ('Distinct-2', 'Distinct-3', 'Distinct-4', 'BLEU-2', 'perplexity')
+TEST_SPLITS = {'inspired': "INSPIRED's dev.jsonl"}   # where the test split is not the dataset's own test file
 
 def bench_report(runs: list[dict]) -> str:
-    "The markdown report: per dataset, the baselines, the ablations, the generators and the target checks."
+    "The markdown report: per dataset, the baselines, the ablations, zero-shot transfer, the generators and the target checks."
     parts = []
     for dataset in dict.fromkeys(r['dataset'] for r in runs):
-        paper = dataset.startswith('redial')
-        sections = [('Recommendation (test, whole catalogue; paper in parentheses)' if paper else 'Recommendation (test, whole catalogue)',
+        paper, test = dataset.startswith('redial'), TEST_SPLITS.get(dataset, 'test')
+        sections = [(f'Recommendation ({test}, whole catalogue{"; paper in parentheses" if paper else ""})',
                      task_table(runs, dataset, 'recommend', BASELINES, REC_COLUMNS, paper)),
                     ('Ablations (Table 4) and controls', task_table(runs, dataset, 'recommend', ('c2crs', 'kbrd') + ABLATIONS, REC_COLUMNS, paper)),
                     ('Conversation (test, greedy decoding)', task_table(runs, dataset, 'generate', GENERATORS, GEN_COLUMNS, paper))]
+        if other := ZERO_SHOT.get(dataset):
+            columns = tuple(f'{other} {c}' for c in ('R@1', 'R@10', 'R@50', 'new R@10'))
+            sections.insert(2, (f'Zero-shot: trained on {dataset}, tested on {other} ({TEST_SPLITS.get(other, "test")})',
+                                task_table(runs, dataset, 'recommend', BASELINES + ABLATIONS, columns)))
         parts.append(f'## {dataset}')
         parts += [f'### {title}\n\n' + markdown_table(t, 'system') for title, t in sections if t]
         checks = target_checks(runs, dataset)
@@ -357,6 +381,7 @@ def bench_report(runs: list[dict]) -> str:
         parts.append(f"{len(mine)} runs on {dataset}; their wall times add up to {train:.0f} min of training "
                      f"and {test:.0f} min of evaluation.")
     return '\n\n'.join(parts) + '\n'
+
 
 # %% ../nbs/10_bench.ipynb #x001
 def merge_results(sources: list, out: str | Path) -> list[dict]:
