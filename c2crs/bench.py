@@ -31,7 +31,7 @@ __all__ = ['BASELINES', 'CONTROLS', 'ABLATIONS', 'GENERATORS', 'PAPER', 'PAPER_C
            'measured', 'without_edges', 'ablation_views', 'thinned', 'MultiTask', 'multi_task_model',
            'pretrained_views', 'train_recommender', 'zero_shot_examples', 'zero_shot_metrics', 'run_recommender',
            'dev_sweep', 'train_reply_model', 'run_generator', 'bench_plan', 'run_key', 'training_settings',
-           'task_settings', 'same_settings', 'load_results', 'run_bench', 'mean_std', 'summarize', 'cell', 'task_table',
+           'run_settings', 'same_settings', 'load_results', 'run_bench', 'mean_std', 'summarize', 'cell', 'task_table',
            'beats', 'target_checks', 'bench_report', 'merge_results', 'bench_groups', 'group_folder', 'run_group',
            'cpu_count', 'run_parallel', 'bench_config', 'c2crs_bench']
 
@@ -60,7 +60,7 @@ class BenchConfig:
     n_dialogs: int = MovieWorldConfig.n_dialogs   # MovieWorld size (as in the main job)
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     pretrain: PretrainConfig = field(default_factory=PretrainConfig)
-    schedules: dict = field(default_factory=lambda: {'redial-small': (3, 2), 'redial-3k': (3, 2)})  # (coarse, fine) epochs where they differ
+    schedules: dict = field(default_factory=lambda: {'redial-small': (3, 2), 'redial-3k': (3, 2), 'inspired': (3, 2)})  # (coarse, fine) epochs where they differ
     recommend: RecommendConfig = field(default_factory=lambda: RecommendConfig(epochs=50, batch_size=256, min_epochs=10))   # official: <= 50, batch 256
     converse: ConverseConfig = field(default_factory=lambda: ConverseConfig(min_steps=200))
     max_replies: int | None = None                 # generation: test replies scored (None: all; else evenly spaced)
@@ -265,13 +265,16 @@ def training_settings(cfg: BenchConfig) -> dict:
     plain = json.loads(json.dumps(asdict(cfg)))
     return {k: v for k, v in plain.items() if k not in SELECTION} | {'bleu': bleu_signature()}
 
-def task_settings(settings: dict, task: str) -> dict:
-    "The part of `settings` that a run of `task` depends on."
-    return settings if task == 'generate' else {k: v for k, v in settings.items() if k not in GENERATION_ONLY}
+def run_settings(settings: dict, run: dict) -> dict:
+    "The part of `settings` that `run` depends on: its task's settings, its dataset's schedule and size."
+    s = {k: v for k, v in settings.items() if run['task'] == 'generate' or k not in GENERATION_ONLY}
+    s['schedules'] = s.get('schedules', {}).get(run['dataset'])
+    if run['dataset'] != 'movieworld': s.pop('n_dialogs', None)
+    return s
 
 def same_settings(run: dict, saved: dict, settings: dict) -> bool:
     "Was `run`, saved under `saved` settings, made with the settings it would get under `settings`?"
-    return task_settings(saved, run['task']) == task_settings(settings, run['task'])
+    return run_settings(saved, run) == run_settings(settings, run)
 
 def load_results(path: Path, settings: dict) -> list[dict]:
     "Runs saved at `path` that `settings` would make the same way (none if the file is missing)."
@@ -384,12 +387,15 @@ def bench_report(runs: list[dict]) -> str:
 
 
 # %% ../nbs/10_bench.ipynb #x001
-def merge_results(sources: list, out: str | Path) -> list[dict]:
-    "The runs of the benchmark folders `sources`, combined into `out`/bench.json and bench.md (same settings only)."
+def merge_results(sources: list, out: str | Path, settings: dict) -> list[dict]:
+    """The runs of the benchmark folders `sources` that `settings` would make the same way, combined into
+    `out`/bench.json and bench.md. A recommender run made otherwise is an error; a generator run made with
+    other generation settings (a new BLEU, say) is left out, to be made again."""
     saved = [json.loads((Path(s) / 'bench.json').read_text()) for s in sources]
-    settings = saved[-1]['settings']                  # where only generation settings differ, the last folder's
-    if any(task_settings(s['settings'], 'recommend') != task_settings(settings, 'recommend') for s in saved):
+    dropped = [r for s in saved for r in s['runs'] if not same_settings(r, s['settings'], settings)]
+    if any(r['task'] == 'recommend' for r in dropped):
         raise ValueError(f'the benchmarks in {list(map(str, sources))} were trained with different settings')
+    if dropped: warnings.warn(f'{len(dropped)} generator runs made with other generation settings are left out')
     runs = list({run_key(r): r for s in saved for r in s['runs'] if same_settings(r, s['settings'], settings)}.values())
     save_json({'settings': settings, 'runs': runs}, Path(out) / 'bench.json')
     (Path(out) / 'bench.md').write_text(bench_report(runs))
@@ -428,7 +434,7 @@ def run_parallel(cfg: BenchConfig, out: str | Path, jobs: int) -> list[dict]:
         if done and not load_results(folder / 'bench.json', settings): save_json({'settings': settings, 'runs': done}, folder / 'bench.json')
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context('spawn')) as pool:
         for job in [pool.submit(run_group, cfg, *g, f, max(1, cpu_count() // jobs)) for g, f in zip(groups, folders)]: job.result()
-    return merge_results(([out] if done else []) + folders, out)
+    return merge_results(([out] if done else []) + folders, out, settings)
 
 # %% ../nbs/10_bench.ipynb #c054
 def bench_config(quick: bool = False, datasets: str | None = None, seeds: int | None = None,
@@ -460,9 +466,9 @@ def c2crs_bench(out: str = 'runs/bench',   # folder for bench.json and bench.md
                 merge: str = None,         # comma-separated bench folders to combine into --out (runs nothing)
                 jobs: int = 1):            # worker processes, one (dataset, seed) group each (2 on two cores)
     "Train and evaluate every system and ablation; write bench.json (every run) and bench.md (the tables)."
-    if merge: return print(bench_report(merge_results(merge.split(','), out)))
     try: cfg = bench_config(quick, datasets, seeds, systems, not no_generate)
     except ValueError as e: raise SystemExit(f'c2crs_bench: {e}') from None
+    if merge: return print(bench_report(merge_results(merge.split(','), out, training_settings(cfg))))
     start = time.perf_counter()
     runs = run_parallel(cfg, out, jobs) if jobs > 1 else run_bench(cfg, out)
     report = bench_report(runs) + f'\nWall time of this invocation: {time.perf_counter() - start:.0f} s.\n'

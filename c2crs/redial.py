@@ -321,7 +321,8 @@ def inspired_turn(turn, entity2id: dict, items: set, report: LoadReport, path, r
     for links, names in (('movie_link', 'movie_name'), ('entity_link', 'entity_name')):
         if names in turn and len(lists[links]) != len(lists[names]):   # zip would drop the extras silently
             raise DataError(path, record, f"{len(lists[links])} {links} but {len(lists[names])} {names}")
-    text, movies, entities = turn['text'], [], []
+    text, movies, entities, counts = turn['text'], [], [], report.counts[str(path)]
+    counts['movie links'] += len(lists['movie_link']); counts['entity links'] += len(lists['entity_link'])
     def add_movie(e: int, name: str, why_unmarked: str | None):
         nonlocal text
         movies.append(e)
@@ -329,11 +330,12 @@ def inspired_turn(turn, entity2id: dict, items: set, report: LoadReport, path, r
         elif why_unmarked: report.issues.skip(path, record, why_unmarked)
     for uri, name in zip(lists['movie_link'], lists['movie_name']):
         if (e := entity2id.get(uri)) not in items: report.issues.skip(path, record, 'movie URI not a KG item')
-        else: add_movie(e, name, 'movie name not in the text (movie kept)')
+        else: add_movie(e, name, 'movie name not in the text (movie kept)'); counts['movie links to KG items'] += 1
     names = lists['entity_name'] if 'entity_name' in turn else [''] * len(lists['entity_link'])
     for uri, name in zip(lists['entity_link'], names):
-        if (e := entity2id.get(uri)) is None: report.issues.skip(path, record, 'entity URI not in the KG')
-        elif e in items:
+        if (e := entity2id.get(uri)) is None: report.issues.skip(path, record, 'entity URI not in the KG'); continue
+        counts['entity links in the KG'] += 1
+        if e in items:
             report.issues.skip(path, record, 'movie URI in entity_link (kept as a movie)'); add_movie(e, name, None)
         else: entities.append(e)
     if linker is not None: entities = linker.entities(text)
