@@ -44,7 +44,7 @@ def distinct_per_sentence(sentences: list[list], n: int) -> float:
     return len({g for s in sentences for g in ngrams(s, n)}) / max(len(sentences), 1)
 
 # %% ../nbs/09_converse.ipynb #c008
-BLEU2 = BLEU(max_ngram_order=2, tokenize='none', smooth_method='exp')   # sacreBLEU on our tokens
+BLEU2 = BLEU(max_ngram_order=2, tokenize='none', smooth_method='exp', force=True)   # on our own tokens
 
 def bleu(hyps: list[list], refs: list[list], metric: BLEU = BLEU2) -> float:
     "Corpus BLEU (sacreBLEU, in [0, 1]) of the token lists `hyps` against one reference each."
