@@ -58,9 +58,18 @@ def test_own_folder_runs_end_to_end(tmp_path):
 
 
 def test_inspired_runs_end_to_end(tmp_path, redial_dir):
+    """INSPIRED through the main job: the whole dataset loads, a slice of it (to bound CI time) runs every
+    stage. `c2crs_run --dataset inspired` takes this path after `open_dataset`."""
     if not (redial_dir.parent / 'inspired').is_dir(): pytest.skip('../shared/data/inspired is missing')
-    run = tmp_path / 'run'
-    subprocess.run([SCRIPT, '--dataset', 'inspired', '--out', run, *QUICK], check=True, capture_output=True)
-    metrics = json.loads((run / 'metrics.json').read_text())
-    assert metrics['dataset'] == 'inspired' and metrics['stats']['splits']['test']['dialogs'] == 99
-    assert set(metrics['recommend']) == {'popularity', 'kbrd', 'c2crs'}
+    from dataclasses import replace
+    from c2crs.cli import open_dataset, run_pipeline
+    from c2crs.converse import ConverseConfig
+    from c2crs.pretrain import PretrainConfig
+    from c2crs.recommend import RecommendConfig
+    ds = open_dataset('inspired')
+    assert [len(ds.splits[s]) for s in ('train', 'dev', 'test')] == [721, 80, 99]
+    part = replace(ds, splits={'train': ds.splits['train'][:60], 'dev': ds.splits['dev'][:10], 'test': ds.splits['test'][:10]})
+    metrics = run_pipeline('inspired', tmp_path / 'run', pretrain_cfg=PretrainConfig(coarse_epochs=1, fine_epochs=1), umap=False,
+                           rec_cfg=RecommendConfig(epochs=1), conv_cfg=ConverseConfig(epochs=1), data=part)
+    assert metrics['dataset'] == 'inspired' and metrics['stats']['splits']['test']['dialogs'] == 10
+    assert set(metrics['recommend']) == {'popularity', 'kbrd', 'c2crs'} and 0 <= metrics['generate']['Distinct-2'] <= 1
