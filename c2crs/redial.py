@@ -501,11 +501,13 @@ def load_folder(folder: str | Path, log=print) -> CRSDataset:
         path = folder / 'dialogs' / f'{split}.jsonl'
         if path.exists(): splits[split] = folder_dialogs(path, kg, ids, movie_map, report)
         elif split != 'dev': raise DataError(path, 'file', f'missing: a dataset needs {split} dialogs')
-    if not splits['train']: raise DataError(folder / 'dialogs/train.jsonl', 'file', 'no dialogs')
     if 'dev' not in splits:
+        if len(splits['train']) < 10: raise DataError(folder / 'dialogs/train.jsonl', 'file', 'fewer than 10 dialogs: too few to carve a dev split')
         train = splits['train']
         splits = {'train': [x for i, x in enumerate(train) if i % 10 != 9], 'dev': train[9::10], 'test': splits['test']}
         log(f"{folder}: no dialogs/dev.jsonl; every tenth training dialog ({len(splits['dev'])}) is the dev split")
+    for split, dialogs in splits.items():
+        if not dialogs: raise DataError(folder / 'dialogs' / f'{split}.jsonl', 'file', 'no dialogs')
     ds = CRSDataset(folder.name, splits, kg, folder_reviews(folder / 'reviews.jsonl', ids, set(kg.item_ids.tolist())))
     ds.load_report = report
     report.issues.warn(f'{folder.name} anomalies (kept or skipped as stated)')
