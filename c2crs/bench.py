@@ -26,7 +26,7 @@ from .converse import (ConverseConfig, GeneratorConfig, build_generator, evaluat
                             bleu_signature, recommender_item_filler, train_generator)
 
 # %% auto #0
-__all__ = ['BASELINES', 'CONTROLS', 'ABLATIONS', 'GENERATORS', 'PAPER', 'PAPER_COLUMNS', 'ZERO_SHOT', 'ENTITY_ONLY', 'SELECTION',
+__all__ = ['BASELINES', 'CONTROLS', 'ABLATIONS', 'GENERATORS', 'PAPER', 'PAPER_COLUMNS', 'ZERO_SHOT', 'NO_TRANSFER', 'SELECTION',
            'GENERATION_ONLY', 'REC_COLUMNS', 'GEN_COLUMNS', 'TEST_SPLITS', 'SHARED', 'BenchConfig', 'rss_bytes',
            'measured', 'without_edges', 'ablation_views', 'thinned', 'MultiTask', 'multi_task_model',
            'pretrained_views', 'train_recommender', 'zero_shot_examples', 'zero_shot_metrics', 'run_recommender',
@@ -182,7 +182,7 @@ def train_recommender(variant: str, data: EncodedDataset, seed: int, cfg: BenchC
 
 # %% ../nbs/10_bench.ipynb #c030
 ZERO_SHOT = {'redial-3k': 'inspired'}        # trained on the key, also tested on the value's test split
-ENTITY_ONLY = ('textcnn', 'repeat')          # systems that read words or dialog ids: no zero-shot transfer
+NO_TRANSFER = ('textcnn', 'repeat')          # they read words or dialog ids: no zero-shot transfer
 
 @functools.lru_cache(maxsize=2)
 def zero_shot_examples(name: str) -> EncodedDataset:
@@ -207,7 +207,7 @@ def run_recommender(variant: str, enc: EncodedDataset, seed: int, cfg: BenchConf
     if variant == 'c2crs':
         cache['c2crs scorer'] = scorer
         metrics |= recommend_speed(scorer, test, data.ds.kg, data.reviews)   # the speed targets
-    if data.ds.name in ZERO_SHOT and variant not in ENTITY_ONLY: metrics |= zero_shot_metrics(scorer, data)
+    if data.ds.name in ZERO_SHOT and variant not in NO_TRANSFER: metrics |= zero_shot_metrics(scorer, data)
     return {'task': 'recommend', 'system': variant, 'seed': seed, **metrics, 'epochs': len(history), 'best epoch': best['epoch'],
             'seconds': seconds, 'eval seconds': round(time.perf_counter() - start, 1), 'peak GiB': gib}
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from fastcore.script import call_parse
 
 from .core import DataError, format_table, save_json, set_seed
-from .redial import DatasetUnavailable, load_dataset
+from .redial import DatasetUnavailable, folder_of, load_dataset
 from .data import dataset_stats, encode_dataset, plot_overview
 from .movieworld import MovieWorldConfig, view_signal_probe
 from .encoders import EncoderConfig
@@ -29,11 +29,11 @@ __all__ = ['dataset_arg', 'run_folder_name', 'open_dataset', 'describe_data', 'p
 # %% ../nbs/12_cli.ipynb #c006
 def dataset_arg(name: str) -> str:
     "Dataset `name` as a run records it: a `folder:` path made absolute."
-    return f"folder:{Path(name.removeprefix('folder:')).expanduser().resolve()}" if name.startswith('folder:') else name
+    return f"folder:{folder_of(name).resolve()}" if folder_of(name) else name
 
 def run_folder_name(name: str) -> str:
     "The default run folder's name for dataset `name` (for a folder dataset, the folder's own name)."
-    return Path(name.removeprefix('folder:')).name if name.startswith('folder:') else name
+    return folder_of(name).name if folder_of(name) else name
 
 def open_dataset(name: str, seed: int = 0, n_dialogs: int = MovieWorldConfig.n_dialogs, command: str = 'c2crs'):
     "Load dataset `name`, or stop the program with one line saying why it cannot be loaded."

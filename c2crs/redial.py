@@ -21,10 +21,11 @@ __all__ = ['SAFE_GLOBALS', 'MENTION_RE', 'REDIAL_KEYS', 'INSPIRED_ROLES', 'INSPI
            'REDIAL_SMALL_FILES', 'FOLDER_DIALOGS', 'DATASETS', 'FOLDER_FILES', 'UnsafePickleError',
            'RestrictedUnpickler', 'load_pickle', 'uri_label', 'entity_uris', 'read_edges', 'relation_map',
            'relation_counts', 'load_kgsf_kg', 'movie_entity_map', 'LoadReport', 'rewrite_mentions', 'parse_redial_line',
-           'redial_turn', 'load_redial_dialogs', 'detokenize', 'load_revcore_reviews', 'load_redial_small',
-           'load_redial_3k', 'inspired_turn', 'load_inspired', 'load_inspired_dataset', 'cache_dir', 'sha256_file',
-           'download', 'fetch_redial_small', 'read_tsv', 'folder_kg', 'folder_dialogs', 'folder_reviews', 'load_folder',
-           'unicrs_turn', 'redial_conversation', 'save_folder', 'DatasetUnavailable', 'dataset_problem', 'load_dataset']
+           'redial_turn', 'load_redial_dialogs', 'detokenize', 'load_revcore_reviews', 'every_tenth_out',
+           'load_redial_small', 'load_redial_3k', 'inspired_turn', 'load_inspired', 'load_inspired_dataset',
+           'cache_dir', 'sha256_file', 'download', 'fetch_redial_small', 'read_tsv', 'folder_kg', 'folder_dialogs',
+           'folder_reviews', 'load_folder', 'unicrs_turn', 'redial_conversation', 'save_folder', 'folder_of',
+           'DatasetUnavailable', 'dataset_problem', 'load_dataset']
 
 # %% ../nbs/03_redial.ipynb #c006
 SAFE_GLOBALS = {('collections', 'defaultdict'), *(('builtins', n) for n in
@@ -264,6 +265,10 @@ def load_revcore_reviews(path: str | Path, movie_map: dict, report: LoadReport |
     return dict(reviews)
 
 # %% ../nbs/03_redial.ipynb #c047
+def every_tenth_out(dialogs: list) -> tuple[list, list]:
+    "The dialogs but every tenth (`i % 10 == 9`), and those tenths: the protocol's train / dev carve."
+    return [x for i, x in enumerate(dialogs) if i % 10 != 9], dialogs[9::10]
+
 def load_redial_small(data_dir: str | Path | None = None, min_relation_count: int = 0, strict: bool = False,
                       train_extra: bool = False) -> CRSDataset:
     """ReDial-small as a `CRSDataset` (train/dev from valid_data.jsonl, test from test_data.jsonl);
@@ -277,7 +282,8 @@ def load_redial_small(data_dir: str | Path | None = None, min_relation_count: in
     linker = EntityLinker(kg)
     load = lambda file: sorted(load_redial_dialogs(d / file, kg, movie_map, linker, report, strict), key=lambda x: int(x.id))
     valid = load('valid_data.jsonl')
-    splits = {'train': [x for i, x in enumerate(valid) if i % 10 != 9], 'dev': valid[9::10], 'test': load('test_data.jsonl')}
+    (train, dev), test = every_tenth_out(valid), load('test_data.jsonl')
+    splits = {'train': train, 'dev': dev, 'test': test}
     if train_extra:
         extra, held = load('train_extra.jsonl'), {x.id for s in splits.values() for x in s}
         if clash := next((x.id for x in extra if x.id in held), None):
@@ -377,8 +383,8 @@ def load_inspired_dataset(data_dir: str | Path | None = None, links: str = 'link
     movie_map = movie_entity_map(load_pickle(d / 'kg/id2entity.pkl'), e2i, d / 'kg/id2entity.pkl')
     linker = EntityLinker(kg) if links == 'linker' else None
     load = lambda file: load_inspired(root / 'inspired' / file, e2i, kg.item_ids, report, linker)
-    train = load('train.jsonl')
-    splits = {'train': [x for i, x in enumerate(train) if i % 10 != 9], 'dev': train[9::10], 'test': load('dev.jsonl')}
+    (train, dev), test = every_tenth_out(load('train.jsonl')), load('dev.jsonl')
+    splits = {'train': train, 'dev': dev, 'test': test}
     ds = CRSDataset('inspired', splits, kg, load_revcore_reviews(d / 'reviews/movie2tokenreview_helpful.pkl', movie_map, report))
     ds.load_report = report
     report.issues.warn('INSPIRED anomalies (kept or skipped as stated)')
@@ -503,8 +509,8 @@ def load_folder(folder: str | Path, log=print) -> CRSDataset:
         elif split != 'dev': raise DataError(path, 'file', f'missing: a dataset needs {split} dialogs')
     if 'dev' not in splits:
         if len(splits['train']) < 10: raise DataError(folder / 'dialogs/train.jsonl', 'file', 'fewer than 10 dialogs: too few to carve a dev split')
-        train = splits['train']
-        splits = {'train': [x for i, x in enumerate(train) if i % 10 != 9], 'dev': train[9::10], 'test': splits['test']}
+        (train, dev), test = every_tenth_out(splits['train']), splits['test']
+        splits = {'train': train, 'dev': dev, 'test': test}
         log(f"{folder}: no dialogs/dev.jsonl; every tenth training dialog ({len(splits['dev'])}) is the dev split")
     for split, dialogs in splits.items():
         if not dialogs: raise DataError(folder / 'dialogs' / f'{split}.jsonl', 'file', 'no dialogs')
@@ -551,13 +557,17 @@ def save_folder(ds: CRSDataset, folder: str | Path, redial_form: tuple = ('test'
 DATASETS = ('movieworld', 'redial-small', 'redial-3k', 'inspired')   # and folder:PATH
 FOLDER_FILES = ('kg.tsv', 'items.tsv', 'dialogs/train.jsonl', 'dialogs/test.jsonl')
 
+def folder_of(name: str) -> Path | None:
+    "The folder that dataset name `folder:PATH` names (`~` expanded); None for any other name."
+    return Path(name.removeprefix('folder:')).expanduser() if name.startswith('folder:') else None
+
 class DatasetUnavailable(ValueError):
     "A dataset name that cannot be loaded here: unknown, or its files are missing."
 
 def dataset_problem(name: str) -> str | None:
     "Why dataset `name` cannot be loaded, judged from its name and files without loading it (None: none)."
     if name.startswith('folder:'):
-        folder = Path(name.removeprefix('folder:')).expanduser()
+        folder = folder_of(name)
         if not folder.is_dir(): return f'dataset folder {folder} not found'
         missing = [f for f in FOLDER_FILES if not (folder / f).is_file()]
         return f"dataset folder {folder} lacks {', '.join(missing)}" if missing else None
@@ -570,6 +580,6 @@ def load_dataset(name: str, seed: int = 0, n_dialogs: int = MovieWorldConfig.n_d
     if (problem := dataset_problem(name)) is not None: raise DatasetUnavailable(problem)
     if name == 'movieworld': return generate_movieworld(MovieWorldConfig(n_dialogs=n_dialogs, seed=seed))
     if name == 'inspired': return load_inspired_dataset(shared_data_dir())
-    if name.startswith('folder:'): return load_folder(Path(name.removeprefix('folder:')).expanduser(), log)
+    if name.startswith('folder:'): return load_folder(folder_of(name), log)
     return load_redial_small(shared_data_dir() / 'redial', train_extra=name == 'redial-3k')
 
