@@ -26,9 +26,9 @@ from .converse import (ConverseConfig, GeneratorConfig, build_generator, evaluat
                             bleu_signature, recommender_item_filler, train_generator)
 
 # %% auto #0
-__all__ = ['BASELINES', 'CONTROLS', 'ABLATIONS', 'GENERATORS', 'PAPER', 'PAPER_COLUMNS', 'ZERO_SHOT', 'NO_TRANSFER', 'SELECTION',
-           'GENERATION_ONLY', 'REC_COLUMNS', 'GEN_COLUMNS', 'TEST_SPLITS', 'SHARED', 'BenchConfig', 'rss_bytes',
-           'measured', 'without_edges', 'ablation_views', 'thinned', 'MultiTask', 'multi_task_model',
+__all__ = ['BASELINES', 'CONTROLS', 'ABLATIONS', 'EXTENSIONS', 'GENERATORS', 'PAPER', 'PAPER_COLUMNS', 'ZERO_SHOT', 'NO_TRANSFER',
+           'SELECTION', 'GENERATION_ONLY', 'REC_COLUMNS', 'GEN_COLUMNS', 'TEST_SPLITS', 'SHARED', 'BenchConfig',
+           'rss_bytes', 'measured', 'without_edges', 'ablation_views', 'thinned', 'MultiTask', 'multi_task_model',
            'pretrained_views', 'train_recommender', 'zero_shot_examples', 'zero_shot_metrics', 'run_recommender',
            'dev_sweep', 'train_reply_model', 'run_generator', 'bench_plan', 'run_key', 'training_settings',
            'run_settings', 'same_settings', 'load_results', 'run_bench', 'mean_std', 'summarize', 'cell', 'task_table',
@@ -39,6 +39,7 @@ __all__ = ['BASELINES', 'CONTROLS', 'ABLATIONS', 'GENERATORS', 'PAPER', 'PAPER_C
 BASELINES = ('popularity', 'repeat', 'textcnn', 'kbrd', 'c2crs')
 CONTROLS = ('shuffled reviews', 'no pre-training')   # break the mechanism: the gain must vanish
 ABLATIONS = ('w/o coarse', 'w/o fine', 'multi-task', 'w/o CH', 'w/o SD', 'w/o UD') + CONTROLS
+EXTENSIONS = ('+ plot view',)   # beyond the paper: a fourth view from the movies' plots (on request)
 GENERATORS = ('transformer', 'c2crs')
 
 # %% ../nbs/10_bench.ipynb #c007
@@ -135,7 +136,8 @@ class MultiTask(nn.Module):
         triples = triples_to(self.builder({k: v.cpu() for k, v in part.items()}), device)
         chunk = None
         if self.catalogue:
-            chunk = tuple(t.to(device) for t in self.catalogue[self.steps % len(self.catalogue)]); self.steps += 1
+            chunk = {'review': tuple(t.to(device) for t in self.catalogue[self.steps % len(self.catalogue)])}
+            self.steps += 1
         ids = negative_keys(part) if self.cfg.mask_false_negatives else None
         contrastive, _ = stage_loss('fine', self.views, part, triples, self.cfg.lam, self.cfg.temperature, ids, chunk)
         return rec_loss(self.recommender, batch) + contrastive
@@ -162,6 +164,9 @@ def pretrained_views(variant: str, enc: EncodedDataset, seed: int, cfg: BenchCon
     if variant == 'w/o fine': pre = replace(pre, coarse_epochs=epochs, fine_epochs=0)
     if variant == 'no pre-training': pre = replace(pre, coarse_epochs=0, fine_epochs=0)
     if variant == 'shuffled reviews': enc = encode_dataset(shuffled_reviews(enc.ds, seed))
+    if variant == '+ plot view':          # the recommender reads the KG view alone, so its vocabulary may differ
+        enc = encode_dataset(enc.ds if enc.ds.descriptions else load_dataset(enc.ds.name, descriptions=True))
+        return pretrain(enc, cfg.encoder, pre, eval_split=None)[0]
     views = ablation_views(variant, len(enc.vocab), enc.ds.kg, cfg.encoder)
     return pretrain(enc, cfg.encoder, pre, eval_split=None, views=views)[0]
 
@@ -250,7 +255,7 @@ def bench_plan(cfg: BenchConfig) -> list[tuple[str, str, str, int]]:
     plan = []
     for dataset in cfg.datasets:
         groups = [('recommend', [v for v in cfg.recommenders if v in BASELINES]), ('generate', list(cfg.generators)),
-                  ('recommend', [v for v in cfg.recommenders if v in ABLATIONS])]
+                  ('recommend', [v for v in cfg.recommenders if v in ABLATIONS + EXTENSIONS])]
         plan += [(dataset, task, system, seed) for task, systems in groups for seed in cfg.seeds for system in systems]
     return plan
 
@@ -370,11 +375,13 @@ def bench_report(runs: list[dict]) -> str:
         sections = [(f'Recommendation ({test}, whole catalogue{"; paper in parentheses" if paper else ""})',
                      task_table(runs, dataset, 'recommend', BASELINES, REC_COLUMNS, paper)),
                     ('Ablations (Table 4) and controls', task_table(runs, dataset, 'recommend', ('c2crs', 'kbrd') + ABLATIONS, REC_COLUMNS, paper)),
+                    ('Beyond the paper: a fourth view', task_table(runs, dataset, 'recommend', ('c2crs', 'kbrd') + EXTENSIONS, REC_COLUMNS)
+                     if any(r['system'] in EXTENSIONS and r['dataset'] == dataset for r in runs) else None),
                     ('Conversation (test, greedy decoding)', task_table(runs, dataset, 'generate', GENERATORS, GEN_COLUMNS, paper))]
         if other := ZERO_SHOT.get(dataset):
             columns = tuple(f'{other} {c}' for c in ('R@1', 'R@10', 'R@50', 'new R@10'))
             sections.insert(2, (f'Zero-shot: trained on {dataset}, tested on {other} ({TEST_SPLITS.get(other, "test")})',
-                                task_table(runs, dataset, 'recommend', BASELINES + ABLATIONS, columns)))
+                                task_table(runs, dataset, 'recommend', BASELINES + ABLATIONS + EXTENSIONS, columns)))
         parts.append(f'## {dataset}')
         parts += [f'### {title}\n\n' + markdown_table(t, 'system') for title, t in sections if t]
         checks = target_checks(runs, dataset)
@@ -448,9 +455,9 @@ def bench_config(quick: bool = False, datasets: str | None = None, seeds: int | 
     if seeds: cfg = replace(cfg, seeds=tuple(range(seeds)))
     if systems:
         names = systems.split(',')
-        unknown = set(names) - set(BASELINES + ABLATIONS + GENERATORS)
-        if unknown: raise ValueError(f"unknown systems {sorted(unknown)}; choose from {BASELINES + ABLATIONS + GENERATORS}")
-        cfg = replace(cfg, recommenders=tuple(n for n in cfg.recommenders if n in names),
+        known = BASELINES + ABLATIONS + EXTENSIONS + GENERATORS
+        if unknown := set(names) - set(known): raise ValueError(f"unknown systems {sorted(unknown)}; choose from {known}")
+        cfg = replace(cfg, recommenders=tuple(n for n in cfg.recommenders + EXTENSIONS if n in names),
                       generators=tuple(n for n in cfg.generators if n in names))
     return cfg if generate else replace(cfg, generators=())
 

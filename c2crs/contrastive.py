@@ -101,27 +101,37 @@ class FineTriples:
     mention: Tensor       # (n, n_tokens) weights over the context tokens (all 0: no mention in the context)
     review_index: Tensor  # (n,) row of `reviews` for the triple's entity
     reviews: Tensor       # (n_distinct_entities, n_sentences, n_tokens) sentences about each entity
+    descriptions: Tensor | None = None   # the same for description sentences, when there are any
     @property
     def has_word(self) -> Tensor: return self.mention.sum(-1) > 0
     @property
     def has_review(self) -> Tensor: return (self.reviews != PAD).any(-1).any(-1)[self.review_index]
+    @property
+    def has_description(self) -> Tensor:
+        if self.descriptions is None: return torch.zeros_like(self.has_word)
+        return (self.descriptions != PAD).any(-1).any(-1)[self.review_index]
     def __len__(self): return len(self.example)
 
 # %% ../nbs/05_contrastive.ipynb #c031
 class TripleBuilder:
-    "Builds `FineTriples` from a batch: links mentions in the context and looks up sentences about entities."
-    def __init__(self, kg: KnowledgeGraph, vocab: Vocab, reviews: ReviewBank, max_sentences: int = 8):
+    """Builds `FineTriples` from a batch: links mentions in the context and looks up sentences about entities
+    (in reviews, and in `descriptions` if given)."""
+    def __init__(self, kg: KnowledgeGraph, vocab: Vocab, reviews: ReviewBank, max_sentences: int = 8,
+                 descriptions: ReviewBank | None = None):
         self.vocab, self.linker = vocab, EntityLinker(kg, exclude_items=False)
         self.about = entity_sentences(reviews, vocab, self.linker, max_sentences)
+        self.described = entity_sentences(descriptions, vocab, self.linker, max_sentences) if descriptions else None
     def __call__(self, batch: dict[str, Tensor]) -> FineTriples:
         ents, mask, tokens = batch['context_entities'], batch['context_entities_mask'], batch['context_tokens']
         w = mention_weights(link_rows(tokens, self.vocab, self.linker), ents, mask, tokens.shape[1])
-        has_review = torch.tensor([[e in self.about for e in row] for row in ents.tolist()], dtype=torch.bool)
+        known = self.about if self.described is None else self.about.keys() | self.described.keys()
+        has_review = torch.tensor([[e in known for e in row] for row in ents.tolist()], dtype=torch.bool)
         example, slot = (mask & ((w.sum(-1) > 0) | has_review)).nonzero(as_tuple=True)
         entity = ents[example, slot]
         distinct, review_index = torch.unique(entity, return_inverse=True)
-        reviews = pad_reviews([self.about.get(e, []) for e in distinct.tolist()])
-        return FineTriples(example, slot, entity, w[example, slot], review_index, reviews)
+        sentences = lambda about: pad_reviews([about.get(e, []) for e in distinct.tolist()])
+        return FineTriples(example, slot, entity, w[example, slot], review_index, sentences(self.about),
+                           None if self.described is None else sentences(self.described))
 
 # %% ../nbs/05_contrastive.ipynb #c035
 FINE_VIEWS = ('conversation', 'kg', 'review')
@@ -134,9 +144,10 @@ def fine_units(views: ViewSet, outputs: dict[str, ViewOutput], triples: FineTrip
         present['conversation'] = triples.has_word
     units['kg'] = outputs['kg'].units[triples.example, triples.slot]       # (n, kg_dim); the KG view is always there
     present['kg'] = torch.ones_like(triples.has_word)
-    if 'review' in views.views:
-        units['review'] = views.views['review'].encoder(triples.reviews)[0][triples.review_index]
-        present['review'] = triples.has_review
+    for name, sentences, has in (('review', triples.reviews, triples.has_review),
+                                 ('description', triples.descriptions, triples.has_description)):
+        if name in views.views:
+            units[name], present[name] = views.views[name].encoder(sentences)[0][triples.review_index], has
     return {n: views.project(n, u) for n, u in units.items()}, present
 
 # %% ../nbs/05_contrastive.ipynb #c038
@@ -150,26 +161,28 @@ def negative_keys(batch: dict[str, Tensor]) -> Tensor:
     "(batch, 2) what makes two contexts the same: their dialog and their target movie (-1: none)."
     return torch.stack([batch['dialog'], batch['target']], 1)
 
-def catalogue_loss(views: ViewSet, items: Tensor, reviews: Tensor, temperature: float = 0.07) -> Tensor:
-    "Entity <-> review InfoNCE for catalogue `items` (n,) and their own review sentences (n, n_sentences, n_tokens)."
+def catalogue_loss(views: ViewSet, items: Tensor, sentences: Tensor, temperature: float = 0.07,
+                   view: str = 'review') -> Tensor:
+    "Entity <-> `view` InfoNCE for catalogue `items` (n,) and their own sentences (n, n_sentences, n_tokens)."
     nodes = views.project('kg', views.views['kg'].encoder.entity_states(items))
-    return info_nce(nodes, views.project('review', views.views['review'].encoder(reviews)[0]), temperature)
+    return info_nce(nodes, views.project(view, views.views[view].encoder(sentences)[0]), temperature)
 
 def stage_loss(stage: str, views: ViewSet, batch: dict[str, Tensor], triples: FineTriples | None = None,
                lam: float = 0.2, temperature: float = 0.07, ids: Tensor | None = None,
-               catalogue: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, dict[str, float]]:
+               catalogue: dict[str, tuple[Tensor, Tensor]] | None = None) -> tuple[Tensor, dict[str, float]]:
     """Pre-training loss: 'coarse' -> Eq. 4; 'fine' -> Eq. 7, fine + `lam` * coarse. Returns the loss and its parts.
-    `ids`: `negative_keys` of rows that must not be each other's negatives; `catalogue`: `(items, reviews)` whose
-    `catalogue_loss` joins the fine loss."""
+    `ids`: `negative_keys` of rows that must not be each other's negatives; `catalogue`: view name -> `(items,
+    sentences)` whose `catalogue_loss` joins the fine loss."""
     if stage not in ('coarse', 'fine'): raise ValueError(f"stage must be 'coarse' or 'fine', got {stage!r}")
     outputs = views(batch)
     coarse = coarse_loss(*coarse_inputs(views, outputs), temperature=temperature, ids=ids)
     if stage == 'coarse': return coarse, {'coarse': coarse.item()}
     fine = fine_loss(*fine_units(views, outputs, triples), triples.entity, temperature)
     parts = {'coarse': coarse.item(), 'fine': fine.item()}
-    if catalogue is not None and 'review' in views.views:
-        extra = catalogue_loss(views, *catalogue, temperature)
-        fine, parts['catalogue'] = fine + extra, extra.item()
+    for view, (items, sentences) in (catalogue or {}).items():
+        if view not in views.views: continue
+        extra = catalogue_loss(views, items, sentences, temperature, view)
+        fine, parts['catalogue' + (view != 'review') * f' {view}'] = fine + extra, extra.item()
     return fine + lam * coarse, parts
 
 # %% ../nbs/05_contrastive.ipynb #c043

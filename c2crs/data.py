@@ -91,11 +91,13 @@ def validate(self: KnowledgeGraph, path='<kg>'):
 # %% ../nbs/01_data.ipynb #c013
 @dataclass
 class CRSDataset:
-    "The three views: `splits` of dialogs, the `kg`, and `reviews` (item entity id -> sentences)."
+    """The three views: `splits` of dialogs, the `kg`, and `reviews` (item entity id -> sentences); optional
+    `descriptions` (item entity id -> sentences, e.g. plots) feed a fourth view."""
     name: str
     splits: dict[str, list[Dialog]]
     kg: KnowledgeGraph
     reviews: dict[int, list[str]]
+    descriptions: dict[int, list[str]] = field(default_factory=dict)
 
     def dialogs(self, *splits: str) -> list[Dialog]:
         "Dialogs of the given splits (all splits if none are named)."
@@ -254,8 +256,10 @@ def pad_reviews(per_example: list[list[list[int]]]) -> torch.Tensor:
     return torch.stack([pad(ss + [[]] * (n_sent - len(ss)), min_len=n_tok) for ss in per_example])
 
 # %% ../nbs/01_data.ipynb #c038
-def collate(examples: list[Example], kg: KnowledgeGraph, reviews: ReviewBank) -> dict[str, torch.Tensor]:
-    "Pad a list of examples into a batch: tokens, entities, reviews, response and targets, with masks."
+def collate(examples: list[Example], kg: KnowledgeGraph, reviews: ReviewBank,
+            descriptions: ReviewBank | None = None) -> dict[str, torch.Tensor]:
+    """Pad a list of examples into a batch: tokens, entities, reviews, response and targets, with masks;
+    `description_tokens` too when a bank of `descriptions` is given."""
     index = kg.item_index()
     batch = {'context_tokens': pad([e.context_tokens for e in examples]),
              'context_entities': pad([e.context_entities for e in examples], value=-1),
@@ -265,6 +269,8 @@ def collate(examples: list[Example], kg: KnowledgeGraph, reviews: ReviewBank) ->
              'target_item': torch.tensor([index.get(e.target, -1) for e in examples]),
              'target_is_new': torch.tensor([e.target_is_new for e in examples]),
              'dialog': torch.tensor([zlib.crc32(e.dialog_id.encode()) >> 1 for e in examples])}   # a stable id
+    if descriptions is not None:
+        batch['description_tokens'] = pad_reviews([descriptions.for_items(e.context_items) for e in examples])
     batch['context_entities_mask'] = batch['context_entities'] >= 0
     batch['context_entities'] = batch['context_entities'].clamp(min=0)
     return batch
@@ -279,45 +285,47 @@ def batch_order(lengths: np.ndarray, batch_size: int, seed: int, bucket: int = 1
     return [cut[i] for i in rng.permutation(len(cut))] if bucket > 1 else cut
 
 def batches(examples: list[Example], kg: KnowledgeGraph, reviews: ReviewBank, batch_size: int = 32,
-            shuffle: bool = False, seed: int = 0, bucket: int = 1):
+            shuffle: bool = False, seed: int = 0, bucket: int = 1, descriptions: ReviewBank | None = None):
     "Yield collated batches; `shuffle` by `batch_order` with a generator seeded by `seed`, else in order."
     if not examples: return
     if shuffle: order = batch_order(np.array([len(e.context_tokens) for e in examples]), batch_size, seed, bucket)
     else: order = np.split(np.arange(len(examples)), range(batch_size, len(examples), batch_size))
-    for idx in order: yield collate([examples[i] for i in idx], kg, reviews)
+    for idx in order: yield collate([examples[i] for i in idx], kg, reviews, descriptions)
 
 # %% ../nbs/01_data.ipynb #c045
 def build_vocab(ds: CRSDataset, split: str = 'train', min_freq: int = 1) -> Vocab:
-    "Vocabulary from the `split` dialogs (titles and placeholder renderings) and all reviews."
+    "Vocabulary from the `split` dialogs (titles and placeholder renderings), all reviews and descriptions."
     counts = Counter()
     for d in ds.splits[split]:
         for t in d.turns:
             toks = tokenize(t.text)
             counts.update(render(toks, ds.kg)); counts.update(render(toks, ds.kg, 'placeholder'))
-    for sentences in ds.reviews.values():
+    for sentences in [*ds.reviews.values(), *ds.descriptions.values()]:
         for s in sentences: counts.update(tokenize(s))
     return Vocab(counts, min_freq)
 
 @dataclass
 class EncodedDataset:
-    "A dataset ready for training: vocabulary, review bank and examples per (task, split)."
+    "A dataset ready for training: vocabulary, review bank, examples per (task, split), description bank (if any)."
     ds: CRSDataset
     vocab: Vocab
     reviews: ReviewBank
     examples: dict[tuple[str, str], list[Example]]
+    descriptions: ReviewBank | None = None
 
 def encode_dataset(ds: CRSDataset, cfg: EncodingConfig = EncodingConfig(), min_freq: int = 1) -> EncodedDataset:
     "Build the vocabulary on `train` and encode every split for both tasks."
     vocab = build_vocab(ds, 'train', min_freq)
     examples = {(task, s): [e for d in ds.splits[s] for e in dialog_examples(d, vocab, ds.kg, cfg, task)]
                 for task in ('recommend', 'generate') for s in ds.splits}
-    return EncodedDataset(ds, vocab, ReviewBank(ds.reviews, vocab, cfg), examples)
+    described = ReviewBank(ds.descriptions, vocab, cfg) if ds.descriptions else None
+    return EncodedDataset(ds, vocab, ReviewBank(ds.reviews, vocab, cfg), examples, described)
 
 # %% ../nbs/01_data.ipynb #x047
 def epoch_batches(examples: list[Example], enc: EncodedDataset, cfg, epoch: int, desc: str | None = None):
     "Epoch `epoch`'s (0-based) shuffled, length-bucketed batches of `examples`, behind a progress bar."
     order = batches(examples, enc.ds.kg, enc.reviews, cfg.batch_size, shuffle=True, seed=cfg.seed * 1000 + epoch,
-                    bucket=cfg.bucket)
+                    bucket=cfg.bucket, descriptions=enc.descriptions)
     return tqdm(order, total=-(-len(examples) // cfg.batch_size), desc=desc or f'epoch {epoch + 1}', leave=False,
                 mininterval=1)
 
@@ -349,18 +357,23 @@ def split_stats(dialogs: list[Dialog]) -> dict:
             'entities per turn': round(np.mean([len(t.entities) for t in turns]), 2) if turns else 0.0}
 
 # %% ../nbs/01_data.ipynb #c052
-def kg_stats(kg: KnowledgeGraph, reviews: dict[int, list[str]]) -> dict:
-    "Size and degree of the KG, and review coverage of its items."
+def kg_stats(kg: KnowledgeGraph, reviews: dict[int, list[str]], descriptions: dict | None = None) -> dict:
+    "Size and degree of the KG, and review (and description) coverage of its items."
     degree = torch.bincount(kg.edge_index.flatten(), minlength=kg.n_entities)
     reviewed = [int(e) for e in kg.item_ids if reviews.get(int(e))]
-    return {'entities': kg.n_entities, 'relations': kg.n_relations, 'edges': kg.n_edges, 'items': kg.n_items,
+    out = {'entities': kg.n_entities, 'relations': kg.n_relations, 'edges': kg.n_edges, 'items': kg.n_items,
             'mean degree': round(degree.float().mean().item(), 2), 'isolated entities': int((degree == 0).sum()),
             'items with reviews': len(reviewed),
             'review sentences per reviewed item': round(np.mean([len(reviews[e]) for e in reviewed]), 2) if reviewed else 0.0}
+    if descriptions:
+        described = [int(e) for e in kg.item_ids if descriptions.get(int(e))]
+        out |= {'items with descriptions': len(described),
+                'description sentences per described item': round(np.mean([len(descriptions[e]) for e in described]), 2)}
+    return out
 
 def dataset_stats(ds: CRSDataset) -> dict:
-    "Statistics of every split, the KG and the reviews."
-    return {'splits': {s: split_stats(d) for s, d in ds.splits.items()}, 'kg': kg_stats(ds.kg, ds.reviews)}
+    "Statistics of every split, the KG, the reviews (and descriptions)."
+    return {'splits': {s: split_stats(d) for s, d in ds.splits.items()}, 'kg': kg_stats(ds.kg, ds.reviews, ds.descriptions)}
 
 # %% ../nbs/01_data.ipynb #c055
 def plot_overview(ds: CRSDataset, split: str = 'train'):

@@ -16,7 +16,7 @@ from .data import PAD, KnowledgeGraph
 # %% auto #0
 __all__ = ['EncoderConfig', 'SelfAttentivePool', 'attention_padding', 'transformer', 'TokenEncoder', 'ConversationEncoder',
            'BasisRGCNConv', 'with_inverse_and_self_loops', 'KGEncoder', 'ReviewEncoder', 'ViewOutput', 'View',
-           'ConversationView', 'KGView', 'ReviewView', 'projection_head', 'ViewSet', 'default_views',
+           'ConversationView', 'KGView', 'ReviewView', 'DescriptionView', 'projection_head', 'ViewSet', 'default_views',
            'params_without_grad', 'EntityBagView']
 
 # %% ../nbs/04_encoders.ipynb #c008
@@ -211,8 +211,12 @@ class ReviewView(View):
         super().__init__()
         self.encoder, self.dim = ReviewEncoder(vocab_size, cfg), cfg.word_dim
     def forward(self, batch):
-        pooled, sentences, mask = self.encoder(batch['review_tokens'])
+        pooled, sentences, mask = self.encoder(batch[self.fields[0]])
         return ViewOutput(pooled, sentences, mask)
+
+class DescriptionView(ReviewView):
+    "What the context's items are about (their plots), read like reviews: its own sentence encoder and pool."
+    name, fields = 'description', ('description_tokens',)
 
 # %% ../nbs/04_encoders.ipynb #c048
 def projection_head(dim: int, proj_dim: int) -> nn.Sequential:
@@ -234,9 +238,11 @@ class ViewSet(nn.Module):
         return self.heads[name](x)
 
 # %% ../nbs/04_encoders.ipynb #c049
-def default_views(vocab_size: int, kg: KnowledgeGraph, cfg: EncoderConfig = EncoderConfig()) -> ViewSet:
-    "The paper's three views: conversation, knowledge graph, reviews."
-    return ViewSet([ConversationView(vocab_size, cfg), KGView(kg, cfg), ReviewView(vocab_size, cfg)], cfg.proj_dim)
+def default_views(vocab_size: int, kg: KnowledgeGraph, cfg: EncoderConfig = EncoderConfig(),
+                  descriptions: bool = False) -> ViewSet:
+    "The paper's three views: conversation, knowledge graph, reviews (and, with `descriptions`, a fourth)."
+    views = [ConversationView(vocab_size, cfg), KGView(kg, cfg), ReviewView(vocab_size, cfg)]
+    return ViewSet(views + [DescriptionView(vocab_size, cfg)] * descriptions, cfg.proj_dim)
 
 # %% ../nbs/04_encoders.ipynb #c053
 def params_without_grad(module: nn.Module) -> list[str]:

@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 from .core import DataError, adam, atomic_write_bytes, get_device, set_seed
-from .data import EncodedDataset, Example, batches, epoch_batches, pad_reviews
+from .data import EncodedDataset, Example, ReviewBank, batches, epoch_batches, pad_reviews
 from .encoders import EncoderConfig, ViewSet, default_views
 from .contrastive import (FINE_VIEWS, TripleBuilder, alignment, coarse_inputs, cross_view_recall,
                                fine_units, negative_keys, stage_loss, uniformity)
@@ -50,12 +50,12 @@ def to_device(batch: dict[str, Tensor], device) -> dict[str, Tensor]:
 # %% ../nbs/06_pretrain.ipynb #c009
 def triples_to(triples, device):
     "A copy of `FineTriples` with every tensor on `device`."
-    return type(triples)(**{k: v.to(device) for k, v in vars(triples).items()})
+    return type(triples)(**{k: v if v is None else v.to(device) for k, v in vars(triples).items()})
 
 # %% ../nbs/06_pretrain.ipynb #c011
-def catalogue_chunks(enc: EncodedDataset, n_chunks: int, seed: int) -> list[tuple[Tensor, Tensor]]:
-    "Every reviewed catalogue item once, shuffled by `seed`, in `n_chunks` (item ids, their review sentences) pairs."
-    bank = enc.reviews
+def catalogue_chunks(enc: EncodedDataset, n_chunks: int, seed: int, bank: ReviewBank | None = None) -> list[tuple[Tensor, Tensor]]:
+    "Every catalogue item `bank` (default: reviews) has sentences on, once, shuffled by `seed`, in `n_chunks` (items, sentences)."
+    bank = bank or enc.reviews
     items = [e for e in enc.ds.kg.item_ids.tolist() if bank.sentences.get(e)]
     order = np.random.default_rng(seed).permutation(len(items))
     return [(torch.tensor([items[i] for i in part], dtype=torch.long),
@@ -67,12 +67,13 @@ def train_epoch(views: ViewSet, enc: EncodedDataset, stage: str, cfg: PretrainCo
     "Epoch `epoch` (0-based, of `epochs`) of the `stage` loss; its history row: the mean loss parts."
     device, examples = next(views.parameters()).device, enc.examples[cfg.task, 'train']
     n_batches = -(-len(examples) // cfg.batch_size)
-    chunks = catalogue_chunks(enc, n_batches, cfg.seed * 1000 + epoch) if stage == 'fine' and cfg.catalogue else []
+    banks = {'review': enc.reviews, 'description': enc.descriptions} if stage == 'fine' and cfg.catalogue else {}
+    chunks = {n: catalogue_chunks(enc, n_batches, cfg.seed * 1000 + epoch, b) for n, b in banks.items() if b and n in views.views}
     views.train(); sums, n = {}, 0
     for i, batch in enumerate(epoch_batches(examples, enc, cfg, epoch, f'{stage} epoch {epoch + 1}/{epochs}')):
         triples = triples_to(builder(batch), device) if stage == 'fine' else None
         ids = negative_keys(batch).to(device) if cfg.mask_false_negatives else None
-        catalogue = tuple(t.to(device) for t in chunks[i]) if i < len(chunks) else None
+        catalogue = {n: tuple(t.to(device) for t in c[i]) for n, c in chunks.items() if i < len(c)}
         loss, parts = stage_loss(stage, views, to_device(batch, device), triples, cfg.lam, cfg.temperature, ids, catalogue)
         opt.zero_grad(); loss.backward()
         torch.nn.utils.clip_grad_norm_(views.parameters(), cfg.clip); opt.step()
@@ -102,7 +103,7 @@ def heldout_vectors(views: ViewSet, enc: EncodedDataset, builder: TripleBuilder,
     "Projected pooled vectors and presence per view, and projected word/node units of linked words."
     views.eval(); device = next(views.parameters()).device
     pooled, present, word, node, entity = {}, {}, [], [], []
-    for batch in batches(heldout_examples(enc, split), enc.ds.kg, enc.reviews, batch_size):
+    for batch in batches(heldout_examples(enc, split), enc.ds.kg, enc.reviews, batch_size, descriptions=enc.descriptions):
         triples = builder(batch); batch = to_device(batch, device)
         outputs = views(batch)
         vecs, pres = coarse_inputs(views, outputs)
@@ -237,8 +238,10 @@ def pretrain(enc: EncodedDataset, enc_cfg: EncoderConfig = EncoderConfig(), cfg:
     `curve`: splits whose alignment is measured after every epoch too (`report['curve']`, one row per epoch and split)."""
     if resume and not out_dir: raise ValueError('resume=True needs the out_dir that holds training.pt')
     set_seed(cfg.seed)
-    views = (views if views is not None else default_views(len(enc.vocab), enc.ds.kg, enc_cfg)).to(get_device(cfg.device))
-    builder, settings = TripleBuilder(enc.ds.kg, enc.vocab, enc.reviews), run_settings(enc, enc_cfg, cfg, eval_split, keep_states)
+    if views is None: views = default_views(len(enc.vocab), enc.ds.kg, enc_cfg, descriptions=enc.descriptions is not None)
+    views = views.to(get_device(cfg.device))
+    builder = TripleBuilder(enc.ds.kg, enc.vocab, enc.reviews, descriptions=enc.descriptions)
+    settings = run_settings(enc, enc_cfg, cfg, eval_split, keep_states)
     path = Path(out_dir) / 'training.pt' if out_dir else None
     state = load_training_state(path, settings) if resume else None
     report = restore_training_state(state, views, path) if state else {'metrics': {}, 'vectors': {}, 'history': [], 'seconds': {},

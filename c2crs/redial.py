@@ -17,15 +17,15 @@ from .data import CRSDataset, Dialog, EntityLinker, KnowledgeGraph, Turn, datase
 from .movieworld import MovieWorldConfig, generate_movieworld
 
 # %% auto #0
-__all__ = ['SAFE_GLOBALS', 'MENTION_RE', 'REDIAL_KEYS', 'INSPIRED_ROLES', 'INSPIRED_LISTS', 'INSPIRED_LINKS',
+__all__ = ['SAFE_GLOBALS', 'MENTION_RE', 'REDIAL_KEYS', 'SENTENCE_END', 'INSPIRED_ROLES', 'INSPIRED_LISTS', 'INSPIRED_LINKS',
            'REDIAL_SMALL_FILES', 'FOLDER_DIALOGS', 'DATASETS', 'FOLDER_FILES', 'UnsafePickleError',
            'RestrictedUnpickler', 'load_pickle', 'uri_label', 'entity_uris', 'read_edges', 'relation_map',
            'relation_counts', 'load_kgsf_kg', 'movie_entity_map', 'LoadReport', 'rewrite_mentions', 'parse_redial_line',
-           'redial_turn', 'load_redial_dialogs', 'detokenize', 'load_revcore_reviews', 'every_tenth_out',
-           'load_redial_small', 'load_redial_3k', 'inspired_turn', 'load_inspired', 'load_inspired_dataset',
-           'cache_dir', 'sha256_file', 'download', 'fetch_redial_small', 'read_tsv', 'folder_kg', 'folder_dialogs',
-           'folder_reviews', 'load_folder', 'unicrs_turn', 'redial_conversation', 'save_folder', 'folder_of',
-           'DatasetUnavailable', 'dataset_problem', 'load_dataset']
+           'redial_turn', 'load_redial_dialogs', 'detokenize', 'load_revcore_reviews', 'load_movie_descriptions',
+           'every_tenth_out', 'load_redial_small', 'load_redial_3k', 'inspired_turn', 'load_inspired',
+           'load_inspired_dataset', 'cache_dir', 'sha256_file', 'download', 'fetch_redial_small', 'read_tsv',
+           'folder_kg', 'folder_dialogs', 'folder_reviews', 'load_folder', 'unicrs_turn', 'redial_conversation',
+           'save_folder', 'folder_of', 'DatasetUnavailable', 'dataset_problem', 'load_dataset']
 
 # %% ../nbs/03_redial.ipynb #c006
 SAFE_GLOBALS = {('collections', 'defaultdict'), *(('builtins', n) for n in
@@ -264,15 +264,36 @@ def load_revcore_reviews(path: str | Path, movie_map: dict, report: LoadReport |
         reviews[e].append(detokenize(tokens))
     return dict(reviews)
 
+# %% ../nbs/03_redial.ipynb #d002
+SENTENCE_END = re.compile(r'(?<=[.!?])\s+(?=[A-Z0-9"\'(])')
+
+def load_movie_descriptions(path: str | Path, movie_map: dict, report: LoadReport | None = None) -> dict[int, list[str]]:
+    "Plots from id2info.json (movie id -> {plot, ...}) as item entity id -> plot sentences."
+    path, report = Path(path), report if report is not None else LoadReport()
+    try: raw = json.loads(path.read_bytes())
+    except (OSError, ValueError) as e: raise DataError(path, 'file', f'not readable JSON: {e}') from None
+    if not isinstance(raw, dict): raise DataError(path, 'top level', f'expected an object movie id -> info, got {_show(raw)}')
+    out = {}
+    for movie, info in raw.items():
+        if not re.fullmatch(r'[0-9]{1,18}', movie): raise DataError(path, f'movie {_show(movie)}', 'the key is not a ReDial movie id')
+        if not isinstance(info, dict) or not isinstance(info.get('plot') or '', str):
+            raise DataError(path, f'movie {movie}', f'expected an object with a string plot, got {_show(info, 60)}')
+        report.counts[str(path)]['movies'] += 1
+        if (e := movie_map.get(int(movie))) is None: report.issues.skip(path, f'movie {movie}', 'plot of a movie not in the KG')
+        elif not (plot := (info.get('plot') or '').strip()): report.issues.skip(path, f'movie {movie}', 'no plot')
+        else: out[e] = SENTENCE_END.split(plot)
+    return out
+
 # %% ../nbs/03_redial.ipynb #c047
 def every_tenth_out(dialogs: list) -> tuple[list, list]:
     "The dialogs but every tenth (`i % 10 == 9`), and those tenths: the protocol's train / dev carve."
     return [x for i, x in enumerate(dialogs) if i % 10 != 9], dialogs[9::10]
 
 def load_redial_small(data_dir: str | Path | None = None, min_relation_count: int = 0, strict: bool = False,
-                      train_extra: bool = False) -> CRSDataset:
+                      train_extra: bool = False, descriptions: bool = False) -> CRSDataset:
     """ReDial-small as a `CRSDataset` (train/dev from valid_data.jsonl, test from test_data.jsonl);
-    with `train_extra`, ReDial-3k: the same dev and test, train_extra.jsonl's dialogs added to train."""
+    with `train_extra`, ReDial-3k: the same dev and test, train_extra.jsonl's dialogs added to train;
+    with `descriptions`, the movies' plots (movies/id2info.json) as `ds.descriptions`."""
     name, label = ('redial-3k', 'ReDial-3k') if train_extra else ('redial-small', 'ReDial-small')
     if data_dir is None and (shared := shared_data_dir()) is not None: data_dir = shared / 'redial'
     if data_dir is None or not Path(data_dir).is_dir(): raise FileNotFoundError(f"{label} folder not found: {data_dir}")
@@ -290,13 +311,15 @@ def load_redial_small(data_dir: str | Path | None = None, min_relation_count: in
             raise DataError(d / 'train_extra.jsonl', f'conversation {clash}', 'also in valid_data or test_data')
         splits['train'] += extra
     ds = CRSDataset(name, splits, kg, load_revcore_reviews(d / 'reviews/movie2tokenreview_helpful.pkl', movie_map, report))
+    if descriptions: ds.descriptions = load_movie_descriptions(d / 'movies/id2info.json', movie_map, report)
     ds.load_report = report
     report.issues.warn(f'{label} anomalies (kept or skipped as stated)')
     return ds
 
-def load_redial_3k(data_dir: str | Path | None = None, min_relation_count: int = 0, strict: bool = False) -> CRSDataset:
+def load_redial_3k(data_dir: str | Path | None = None, min_relation_count: int = 0, strict: bool = False,
+                   descriptions: bool = False) -> CRSDataset:
     "ReDial-3k: ReDial-small's dev and test, and 811 + 2,554 = 3,365 training dialogs (see the data README)."
-    return load_redial_small(data_dir, min_relation_count, strict, train_extra=True)
+    return load_redial_small(data_dir, min_relation_count, strict, train_extra=True, descriptions=descriptions)
 
 # %% ../nbs/03_redial.ipynb #c063
 INSPIRED_ROLES = {'SEEKER': 'seeker', 'RECOMMENDER': 'recommender'}
@@ -370,9 +393,10 @@ def load_inspired(path: str | Path, entity2id: dict, item_ids, report: LoadRepor
 # %% ../nbs/03_redial.ipynb #i002
 INSPIRED_LINKS = ('linker', 'unicrs')
 
-def load_inspired_dataset(data_dir: str | Path | None = None, links: str = 'linker', min_relation_count: int = 0) -> CRSDataset:
-    """INSPIRED with ReDial-small's KG and reviews: train.jsonl but every tenth dialog (dev), and dev.jsonl
-    as the test split; `data_dir` holds `inspired/` and `redial/` (default: ../shared/data)."""
+def load_inspired_dataset(data_dir: str | Path | None = None, links: str = 'linker', min_relation_count: int = 0,
+                          descriptions: bool = False) -> CRSDataset:
+    """INSPIRED with ReDial-small's KG and reviews (and, with `descriptions`, plots): train.jsonl but every
+    tenth dialog (dev), and dev.jsonl as the test split; `data_dir` holds `inspired/` and `redial/`."""
     if links not in INSPIRED_LINKS: raise ValueError(f"links should be one of {INSPIRED_LINKS}, got {links!r}")
     root = Path(data_dir) if data_dir is not None else shared_data_dir()
     if root is None or not (root / 'inspired').is_dir() or not (root / 'redial').is_dir():
@@ -386,6 +410,7 @@ def load_inspired_dataset(data_dir: str | Path | None = None, links: str = 'link
     (train, dev), test = every_tenth_out(load('train.jsonl')), load('dev.jsonl')
     splits = {'train': train, 'dev': dev, 'test': test}
     ds = CRSDataset('inspired', splits, kg, load_revcore_reviews(d / 'reviews/movie2tokenreview_helpful.pkl', movie_map, report))
+    if descriptions: ds.descriptions = load_movie_descriptions(d / 'movies/id2info.json', movie_map, report)
     ds.load_report = report
     report.issues.warn('INSPIRED anomalies (kept or skipped as stated)')
     return ds
@@ -484,7 +509,7 @@ def folder_dialogs(path: Path, kg: KnowledgeGraph, ids: dict, movie_map: dict, r
     return load_inspired(path, ids, kg.item_ids, report)
 
 def folder_reviews(path: Path, ids: dict, items: set) -> dict[int, list[str]]:
-    "Review sentences per item from `reviews.jsonl` (none if the file is absent)."
+    "Sentences per item from `reviews.jsonl` or `descriptions.jsonl` (none if the file is absent)."
     reviews = defaultdict(list)
     if not path.exists(): return {}
     for lineno, line in enumerate(path.read_bytes().splitlines(), 1):
@@ -514,7 +539,9 @@ def load_folder(folder: str | Path, log=print) -> CRSDataset:
         log(f"{folder}: no dialogs/dev.jsonl; every tenth training dialog ({len(splits['dev'])}) is the dev split")
     for split, dialogs in splits.items():
         if not dialogs: raise DataError(folder / 'dialogs' / f'{split}.jsonl', 'file', 'no dialogs')
-    ds = CRSDataset(folder.name, splits, kg, folder_reviews(folder / 'reviews.jsonl', ids, set(kg.item_ids.tolist())))
+    items = set(kg.item_ids.tolist())
+    ds = CRSDataset(folder.name, splits, kg, folder_reviews(folder / 'reviews.jsonl', ids, items),
+                    folder_reviews(folder / 'descriptions.jsonl', ids, items))
     ds.load_report = report
     report.issues.warn(f'{folder.name} anomalies (kept or skipped as stated)')
     return ds
@@ -549,7 +576,10 @@ def save_folder(ds: CRSDataset, folder: str | Path, redial_form: tuple = ('test'
         rows = [redial_conversation(d, labels, movie_ids, n) if split in redial_form else [unicrs_turn(t, labels) for t in d.turns]
                 for n, d in enumerate(dialogs, 1)]
         atomic_write_bytes(folder / 'dialogs' / f'{split}.jsonl', lines(json.dumps(r) for r in rows).encode())
-    atomic_write_bytes(folder / 'reviews.jsonl', lines(json.dumps({'item': labels[e], 'sentences': s}) for e, s in ds.reviews.items()).encode())
+    for name, texts in (('reviews', ds.reviews), ('descriptions', ds.descriptions)):
+        if texts or name == 'reviews':
+            atomic_write_bytes(folder / f'{name}.jsonl', lines(json.dumps({'item': labels[e], 'sentences': s})
+                                                              for e, s in texts.items()).encode())
     return folder
 
 
@@ -575,11 +605,15 @@ def dataset_problem(name: str) -> str | None:
     if name != 'movieworld' and shared_data_dir() is None: return f'{name} needs ../shared/data (or $C2CRS_DATA); it is missing'
     return None
 
-def load_dataset(name: str, seed: int = 0, n_dialogs: int = MovieWorldConfig.n_dialogs, log=print) -> CRSDataset:
-    "The `CRSDataset` called `name` (one of `DATASETS`, or folder:PATH); `seed` and `n_dialogs` shape MovieWorld only."
+def load_dataset(name: str, seed: int = 0, n_dialogs: int = MovieWorldConfig.n_dialogs, log=print,
+                 descriptions: bool = False) -> CRSDataset:
+    """The `CRSDataset` called `name` (one of `DATASETS`, or folder:PATH); `seed` and `n_dialogs` shape MovieWorld
+    only; `descriptions`: load the movies' plots too (ReDial's and INSPIRED's; a folder has its own, if any)."""
     if (problem := dataset_problem(name)) is not None: raise DatasetUnavailable(problem)
-    if name == 'movieworld': return generate_movieworld(MovieWorldConfig(n_dialogs=n_dialogs, seed=seed))
-    if name == 'inspired': return load_inspired_dataset(shared_data_dir())
+    if name == 'movieworld':
+        if descriptions: raise DatasetUnavailable('movieworld has no descriptions')
+        return generate_movieworld(MovieWorldConfig(n_dialogs=n_dialogs, seed=seed))
+    if name == 'inspired': return load_inspired_dataset(shared_data_dir(), descriptions=descriptions)
     if name.startswith('folder:'): return load_folder(folder_of(name), log)
-    return load_redial_small(shared_data_dir() / 'redial', train_extra=name == 'redial-3k')
+    return load_redial_small(shared_data_dir() / 'redial', train_extra=name == 'redial-3k', descriptions=descriptions)
 
