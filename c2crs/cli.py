@@ -35,9 +35,10 @@ def run_folder_name(name: str) -> str:
     "The default run folder's name for dataset `name` (for a folder dataset, the folder's own name)."
     return folder_of(name).name if folder_of(name) else name
 
-def open_dataset(name: str, seed: int = 0, n_dialogs: int = MovieWorldConfig.n_dialogs, command: str = 'c2crs'):
-    "Load dataset `name`, or stop the program with one line saying why it cannot be loaded."
-    try: return load_dataset(name, seed, n_dialogs)
+def open_dataset(name: str, seed: int = 0, n_dialogs: int = MovieWorldConfig.n_dialogs, command: str = 'c2crs',
+                 descriptions: bool = False):
+    "Load dataset `name` (with its items' `descriptions`), or stop the program with one line saying why it cannot."
+    try: return load_dataset(name, seed, n_dialogs, descriptions=descriptions)
     except (DataError, DatasetUnavailable, OSError) as e: raise SystemExit(f'{command}: cannot load dataset {name!r}: {e}') from None
 
 
@@ -100,8 +101,8 @@ def run_pipeline(dataset: str = 'movieworld', out: str | Path = 'runs/movieworld
     conv_cfg = conv_cfg or ConverseConfig(seed=seed, min_steps=200)
     ds = data if data is not None else load_dataset(dataset, seed, n_dialogs)   # before anything is written
     set_seed(seed)
-    save_json({'dataset': dataset, 'seed': seed, 'n_dialogs': n_dialogs, 'pretrain': asdict(cfg), 'recommend': asdict(rec_cfg),
-               'converse': asdict(conv_cfg)}, out / 'config.json')
+    save_json({'dataset': dataset, 'seed': seed, 'n_dialogs': n_dialogs, 'descriptions': bool(ds.descriptions),
+               'pretrain': asdict(cfg), 'recommend': asdict(rec_cfg), 'converse': asdict(conv_cfg)}, out / 'config.json')
     metrics = {'dataset': ds.name, 'stats': describe_data(ds, out)}
     if dataset == 'movieworld':
         metrics['view_signal_probe'] = probe = view_signal_probe(ds)
@@ -125,11 +126,12 @@ def c2crs_run(dataset: str = 'movieworld',  # movieworld (embedded), redial-smal
               fine_epochs: int = PretrainConfig.fine_epochs,      # then of the fine stage
               rec_epochs: int = 20,         # recommender fine-tuning epochs at most (early stopping on dev)
               gen_epochs: int = None,       # response generator training epochs (default: enough for 200 steps, >= 3)
+              descriptions: bool = False,   # add the items' plots as a fourth view (redial-small, redial-3k, inspired)
               no_umap: bool = False,        # skip the UMAP figure (saves numba's ~30 s compile)
               resume: bool = False):        # continue pre-training after its last epoch (same flags); recommender and generator rerun
     "Run the c2crs pipeline on a dataset and write config, stats, checkpoints, figures and metrics into a run folder."
     cfg = PretrainConfig(coarse_epochs=coarse_epochs, fine_epochs=fine_epochs, seed=seed)
     conv = ConverseConfig(epochs=gen_epochs or ConverseConfig.epochs, min_steps=0 if gen_epochs else 200, seed=seed)
-    ds = open_dataset(dataset, seed, n_dialogs, 'c2crs_run')
+    ds = open_dataset(dataset, seed, n_dialogs, 'c2crs_run', descriptions)
     run_pipeline(dataset_arg(dataset), out or f'runs/{run_folder_name(dataset)}', seed, n_dialogs, cfg, umap=not no_umap,
                  rec_cfg=RecommendConfig(epochs=rec_epochs, seed=seed), conv_cfg=conv, resume=resume, data=ds)

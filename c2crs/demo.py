@@ -28,10 +28,10 @@ from .converse import (ConverseConfig, Generator, GeneratorConfig, build_generat
 # %% auto #0
 __all__ = ['MAX_CHARS', 'STAGES', 'esc', 'CHAT_HELP', 'APP_CELLS', 'clean_text', 'Link', 'TurnReader', 'context_batch',
            'stage_head', 'explain_scores', 'review_attention', 'random_views', 'load_views', 'from_dict', 'check_vocab',
-           'load_state', 'Answer', 'CRSAgent', 'one_thread', 'save_component', 'load_component', 'load_recommender',
-           'load_generator', 'rebuild_dataset', 'quick_run', 'table_html', 'bars_html', 'turn_text', 'transcript_html',
-           'links_html', 'DemoApp', 'demo_ui', 'format_answer', 'chat', 'input_lines', 'c2crs_chat', 'app_notebook',
-           'voila_args', 'c2crs_demo']
+           'has_description_view', 'load_state', 'Answer', 'CRSAgent', 'one_thread', 'save_component', 'load_component',
+           'load_recommender', 'load_generator', 'rebuild_dataset', 'quick_run', 'table_html', 'bars_html', 'turn_text',
+           'transcript_html', 'links_html', 'DemoApp', 'demo_ui', 'format_answer', 'chat', 'input_lines', 'c2crs_chat',
+           'app_notebook', 'voila_args', 'c2crs_demo']
 
 # %% ../nbs/11_demo.ipynb #c005
 MAX_CHARS = 2000   # characters kept per utterance (the most recent ones); the model reads <= 256 tokens
@@ -94,7 +94,7 @@ def context_batch(turns: list[Turn], enc: EncodedDataset) -> tuple[dict[str, Ten
     for t in turns: tracker.add(t)
     tokens, entities, items = tracker.context()
     example = Example('live', len(turns), tokens, entities, items, [], -1, True)
-    return collate([example], enc.ds.kg, enc.reviews), example
+    return collate([example], enc.ds.kg, enc.reviews, enc.descriptions), example
 
 # %% ../nbs/11_demo.ipynb #c020
 STAGES = ('random', 'coarse', 'fine', 'fine-tuned')
@@ -115,22 +115,23 @@ def explain_scores(rec: Recommender, batch: dict[str, Tensor]) -> tuple[Tensor, 
     return rec(batch)[0], weights[0]
 
 @torch.no_grad()
-def review_attention(views: ViewSet, batch: dict[str, Tensor]) -> Tensor:
-    "The review view's pooling weights over the context's review sentences (n_sentences,)."
-    review = views.views['review'].encoder
-    _, sentences, mask = review(batch['review_tokens'])
-    return review.pool(sentences, mask)[1][0]
+def review_attention(views: ViewSet, batch: dict[str, Tensor], view: str = 'review') -> Tensor:
+    "The pooling weights of `view` (reviews, or descriptions) over the context's sentences (n_sentences,)."
+    encoder = views.views[view].encoder
+    _, sentences, mask = encoder(batch[views.views[view].fields[0]])
+    return encoder.pool(sentences, mask)[1][0]
 
 # %% ../nbs/11_demo.ipynb #c024
 def random_views(enc: EncodedDataset, enc_cfg: EncoderConfig, seed: int) -> ViewSet:
     "The views as `pretrain` initialises them with `seed` (the 'random' stage)."
     set_seed(seed)
-    return default_views(len(enc.vocab), enc.ds.kg, enc_cfg).eval()
+    return default_views(len(enc.vocab), enc.ds.kg, enc_cfg, descriptions=enc.descriptions is not None).eval()
 
 def load_views(path, enc: EncodedDataset) -> ViewSet:
     "The views of a pre-training checkpoint, checked against `enc`'s vocabulary."
     ckpt = load_checkpoint(path); check_vocab(ckpt, enc.vocab, path)
-    views = default_views(len(enc.vocab), enc.ds.kg, from_dict(EncoderConfig, ckpt['encoder_config']))
+    views = default_views(len(enc.vocab), enc.ds.kg, from_dict(EncoderConfig, ckpt['encoder_config']),
+                          descriptions=has_description_view(ckpt['state_dict']))
     return load_state(views, ckpt['state_dict'], path).eval()
 
 # %% ../nbs/11_demo.ipynb #c026
@@ -146,6 +147,10 @@ def check_vocab(ckpt: dict, vocab, path) -> None:
     i = next((i for i, (a, b) in enumerate(zip(theirs, ours)) if a != b), min(len(theirs), len(ours)))
     raise DataError(path, 'vocab', f"the checkpoint's vocabulary ({len(theirs)} words) differs from the rebuilt dataset's "
                     f"({len(ours)} words) from word #{i} on: was the run made on another dataset, seed or n_dialogs?")
+
+def has_description_view(state: dict, prefix: str = '') -> bool:
+    "Was the model whose `state` this is built with a description view (a fourth view)?"
+    return any(k.startswith(f'{prefix}views.description.') for k in state)
 
 def load_state(model: nn.Module, state: dict, path) -> nn.Module:
     "`model` with `state` loaded strictly; a mismatch raises `DataError`."
@@ -167,6 +172,7 @@ class Answer:
     reply_tokens: list[str]         # the reply as decoded, with `<item>`
     no_entities: bool               # no context entity: the ranking is the item biases (learned popularity)
     seconds: float = 0.0
+    description_attention: list[dict] = field(default_factory=list)   # the same over description sentences
 
 # %% ../nbs/11_demo.ipynb #c031
 class CRSAgent:
@@ -235,11 +241,14 @@ def _answer(self: CRSAgent, history, stage: str, k: int, start: float) -> Answer
     entities = [{'entity': e, 'label': self.kg.entity_labels[e], 'weight': round(float(w), 4)}
                 for e, w in zip(example.context_entities, weights)]
     views = self.review_views(stage)
-    reviews = [] if views is None else [{'sentence': ' '.join(self.enc.vocab.decode(s)), 'weight': round(float(w), 4)}
-                                        for s, w in zip(self.enc.reviews.for_items(example.context_items), review_attention(views, batch))]
+    def attention(view, bank):
+        if views is None or view not in views.views or bank is None: return []
+        return [{'sentence': ' '.join(self.enc.vocab.decode(s)), 'weight': round(float(w), 4)}
+                for s, w in zip(bank.for_items(example.context_items), review_attention(views, batch, view))]
     tokens, reply = self.write_reply(batch, movies[0]['entity'])
-    return Answer(stage, movies, links, entities, reviews, reply, tokens, not example.context_entities,
-                  round(time.perf_counter() - start, 4))
+    return Answer(stage, movies, links, entities, attention('review', self.enc.reviews), reply, tokens,
+                  not example.context_entities, round(time.perf_counter() - start, 4),
+                  attention('description', self.enc.descriptions))
 
 # %% ../nbs/11_demo.ipynb #c041
 @patch
@@ -273,7 +282,8 @@ def load_recommender(path, enc: EncodedDataset) -> Recommender:
 def load_generator(path, enc: EncodedDataset) -> Generator:
     "The fine-tuned generator saved at `path`, for dataset `enc`."
     ckpt, enc_cfg = load_component(path, 'generator', enc)
-    gen = Generator(default_views(len(enc.vocab), enc.ds.kg, enc_cfg), label_token_table(enc.ds.kg, enc.vocab),
+    four = has_description_view(ckpt['state_dict'], 'views.')
+    gen = Generator(default_views(len(enc.vocab), enc.ds.kg, enc_cfg, four), label_token_table(enc.ds.kg, enc.vocab),
                     from_dict(GeneratorConfig, ckpt['config']))
     return load_state(gen, ckpt['state_dict'], path).eval()
 
@@ -283,7 +293,8 @@ def rebuild_dataset(config: dict, path='config.json') -> CRSDataset:
     name = config.get('dataset', 'movieworld')
     problem = dataset_problem(name) if isinstance(name, str) else f'not a dataset name: {name!r}'
     if problem: raise DataError(path, 'dataset', problem)
-    return load_dataset(name, int(config.get('seed', 0)), int(config.get('n_dialogs', MovieWorldConfig.n_dialogs)))
+    return load_dataset(name, int(config.get('seed', 0)), int(config.get('n_dialogs', MovieWorldConfig.n_dialogs)),
+                        descriptions=bool(config.get('descriptions', False)))
 
 # %% ../nbs/11_demo.ipynb #c060
 @patch(cls_method=True)
@@ -374,11 +385,11 @@ class DemoApp:
         self.send_button, self.reset_button = w.Button(description='Send', button_style='primary'), w.Button(description='Reset')
         self.picker = w.Dropdown(options=[('replay a test dialog…', '')] + [(label(d), i) for i, d in self.dialogs.items()])
         self.stage = w.ToggleButtons(options=agent.stages, value=agent.stage, description='KG encoder:')
-        self.out = {n: w.HTML() for n in ('transcript', 'reply', 'topk', 'links', 'entities', 'reviews', 'status')}
+        self.out = {n: w.HTML() for n in ('transcript', 'reply', 'topk', 'links', 'entities', 'reviews', 'descriptions', 'status')}
         self.widget = w.VBox([w.HBox([self.picker, self.stage]), self.out['transcript'],
                               w.HBox([self.text, self.send_button, self.reset_button]), self.out['reply'],
                               w.HBox([self.out['topk'], w.VBox([self.out['links'], self.out['entities']])]),
-                              self.out['reviews'], self.out['status']])
+                              self.out['reviews'], self.out['descriptions'], self.out['status']])
         self.widget.app = self
         self.wire(); self.render()
 
@@ -437,7 +448,7 @@ def render(self: DemoApp):
     o, a = self.out, self.answer
     o['transcript'].value = transcript_html(self.turns, self.agent.kg, self.note)
     if a is None:
-        for n in ('reply', 'topk', 'links', 'entities', 'reviews', 'status'): o[n].value = ''
+        for n in ('reply', 'topk', 'links', 'entities', 'reviews', 'descriptions', 'status'): o[n].value = ''
         return
     o['reply'].value = f"<div class='c2crs-reply'><b>reply:</b> {esc(a.reply)}</div>"
     o['topk'].value = table_html(a.movies)
@@ -446,6 +457,9 @@ def render(self: DemoApp):
                                     'no context entity: ranked by the item biases (learned popularity)')
     o['reviews'].value = bars_html([(r['sentence'], r['weight']) for r in a.review_attention], 'attention over review sentences',
                                    'no movie mentioned yet, so no reviews')
+    o['descriptions'].value = '' if self.agent.enc.descriptions is None else bars_html(
+        [(r['sentence'], r['weight']) for r in a.description_attention], 'attention over plot sentences',
+        'no movie mentioned yet, so no plots')
     o['status'].value = f"<small>stage {esc(a.stage)} · answered in {a.seconds * 1000:.0f} ms</small>"
 
 def demo_ui(agent: CRSAgent, n_dialogs: int = 50):

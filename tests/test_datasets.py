@@ -73,3 +73,31 @@ def test_inspired_runs_end_to_end(tmp_path, redial_dir):
                            rec_cfg=RecommendConfig(epochs=1), conv_cfg=ConverseConfig(epochs=1), data=part)
     assert metrics['dataset'] == 'inspired' and metrics['stats']['splits']['test']['dialogs'] == 10
     assert set(metrics['recommend']) == {'popularity', 'kbrd', 'c2crs'} and 0 <= metrics['generate']['Distinct-2'] <= 1
+
+
+def test_descriptions_are_a_fourth_view_end_to_end(tmp_path):
+    "A folder with descriptions.jsonl: loaded, saved back, pre-trained as a fourth view, explained by the demo."
+    import shutil
+    from c2crs.demo import CRSAgent
+    from c2crs.redial import save_folder
+    folder = tmp_path / 'described'
+    shutil.copytree(TINY, folder)
+    items = [line.split('\t')[0] for line in (TINY / 'items.tsv').read_text().splitlines()]
+    rows = [{'item': x, 'sentences': [f'{x} is a film about a long journey.', 'It ends well.']} for x in items[::2]]
+    (folder / 'descriptions.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in rows))
+    ds = load_folder(folder, log=lambda _: None)
+    assert len(ds.descriptions) == len(rows) and dataset_stats(ds)['kg']['items with descriptions'] == len(rows)
+    assert load_folder(save_folder(ds, tmp_path / 'again'), log=lambda _: None).descriptions == ds.descriptions
+    (folder / 'descriptions.jsonl').write_text('{"item": "nobody", "sentences": ["x"]}\n')
+    with pytest.raises(DataError, match="descriptions.jsonl: line 1: 'nobody' is not in items.tsv"): load_folder(folder)
+    (folder / 'descriptions.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in rows))
+    run = tmp_path / 'run'
+    subprocess.run([SCRIPT, '--dataset', f'folder:{folder}', '--out', run, *QUICK], check=True, capture_output=True)
+    history = json.loads((run / 'metrics.json').read_text())['pretrain']['history']
+    assert 'catalogue description' in history[-1] and history[-1]['catalogue description'] > 0
+    agent = CRSAgent.from_run(run, k=5)
+    assert 'description' in agent.views['fine'].names
+    turns = next(d.turns[:i + 1] for d in agent.enc.ds.splits['test'] for i, t in enumerate(d.turns)
+                 if set(t.movies) & ds.descriptions.keys())
+    a = agent.answer(turns, stage='fine')
+    assert a.description_attention and abs(sum(r['weight'] for r in a.description_attention) - 1) < 1e-4
