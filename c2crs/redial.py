@@ -17,8 +17,8 @@ from .data import CRSDataset, Dialog, EntityLinker, KnowledgeGraph, Turn, datase
 from .movieworld import MovieWorldConfig, generate_movieworld
 
 # %% auto #0
-__all__ = ['SAFE_GLOBALS', 'MENTION_RE', 'REDIAL_KEYS', 'SENTENCE_END', 'INSPIRED_ROLES', 'INSPIRED_LISTS', 'INSPIRED_LINKS',
-           'REDIAL_SMALL_FILES', 'FOLDER_DIALOGS', 'DATASETS', 'FOLDER_FILES', 'UnsafePickleError',
+__all__ = ['SAFE_GLOBALS', 'MENTION_RE', 'REDIAL_KEYS', 'ABBREVIATION', 'SENTENCE_END', 'INSPIRED_ROLES', 'INSPIRED_LISTS',
+           'INSPIRED_LINKS', 'REDIAL_SMALL_FILES', 'FOLDER_DIALOGS', 'DATASETS', 'FOLDER_FILES', 'UnsafePickleError',
            'RestrictedUnpickler', 'load_pickle', 'uri_label', 'entity_uris', 'read_edges', 'relation_map',
            'relation_counts', 'load_kgsf_kg', 'movie_entity_map', 'LoadReport', 'rewrite_mentions', 'parse_redial_line',
            'redial_turn', 'load_redial_dialogs', 'detokenize', 'load_revcore_reviews', 'load_movie_descriptions',
@@ -265,7 +265,8 @@ def load_revcore_reviews(path: str | Path, movie_map: dict, report: LoadReport |
     return dict(reviews)
 
 # %% ../nbs/03_redial.ipynb #d002
-SENTENCE_END = re.compile(r'(?<=[.!?])\s+(?=[A-Z0-9"\'(])')
+ABBREVIATION = r'(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bJr\.)(?<!\bvs\.)(?<!\b[A-Z]\.)'
+SENTENCE_END = re.compile(rf'(?<=[.!?]){ABBREVIATION}\s+(?=[A-Z0-9"\'(])')   # not after Mr., J. and the like
 
 def load_movie_descriptions(path: str | Path, movie_map: dict, report: LoadReport | None = None) -> dict[int, list[str]]:
     "Plots from id2info.json (movie id -> {plot, ...}) as item entity id -> plot sentences."
