@@ -242,7 +242,8 @@ def default_views(vocab_size: int, kg: KnowledgeGraph, cfg: EncoderConfig = Enco
                   descriptions: bool = False) -> ViewSet:
     "The paper's three views: conversation, knowledge graph, reviews (and, with `descriptions`, a fourth)."
     views = [ConversationView(vocab_size, cfg), KGView(kg, cfg), ReviewView(vocab_size, cfg)]
-    return ViewSet(views + [DescriptionView(vocab_size, cfg)] * descriptions, cfg.proj_dim)
+    if descriptions: views.append(DescriptionView(vocab_size, cfg))
+    return ViewSet(views, cfg.proj_dim)
 
 # %% ../nbs/04_encoders.ipynb #c053
 def params_without_grad(module: nn.Module) -> list[str]:
