@@ -16,7 +16,7 @@ from fastcore.script import call_parse
 from .core import get_device, markdown_table, save_json, set_seed
 from .data import EncodedDataset, encode_dataset
 from .movieworld import MovieWorldConfig, generate_movieworld, shuffled_reviews
-from .redial import DatasetUnavailable, dataset_problem, load_dataset
+from .redial import DatasetUnavailable, dataset_problem, load_dataset, split_subset
 from .encoders import ConversationView, EncoderConfig, KGView, ReviewView, ViewSet, default_views
 from .contrastive import TripleBuilder, negative_keys, stage_loss
 from .pretrain import PretrainConfig, catalogue_chunks, pretrain, triples_to
@@ -68,7 +68,7 @@ class BenchConfig:
 
     def pretrain_for(self, dataset: str, seed: int) -> PretrainConfig:
         "`pretrain` with `seed` and, where `schedules` names `dataset`, that dataset's (coarse, fine) epochs."
-        coarse, fine = self.schedules.get(dataset, (self.pretrain.coarse_epochs, self.pretrain.fine_epochs))
+        coarse, fine = self.schedules.get(split_subset(dataset)[0], (self.pretrain.coarse_epochs, self.pretrain.fine_epochs))
         return replace(self.pretrain, coarse_epochs=coarse, fine_epochs=fine, seed=seed)
 
     @classmethod
@@ -273,7 +273,7 @@ def training_settings(cfg: BenchConfig) -> dict:
 def run_settings(settings: dict, run: dict) -> dict:
     "The part of `settings` that `run` depends on: its task's settings, its dataset's schedule and size."
     s = {k: v for k, v in settings.items() if run['task'] == 'generate' or k not in GENERATION_ONLY}
-    s['schedules'] = s.get('schedules', {}).get(run['dataset'])
+    s['schedules'] = s.get('schedules', {}).get(split_subset(run['dataset'])[0])
     if run['dataset'] != 'movieworld': s.pop('n_dialogs', None)
     return s
 

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import copyreg, hashlib, io, json, os, pickle, pickletools, re, reprlib, tempfile, urllib.request
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -25,7 +25,8 @@ __all__ = ['SAFE_GLOBALS', 'MENTION_RE', 'REDIAL_KEYS', 'ABBREVIATION', 'SENTENC
            'every_tenth_out', 'load_redial_small', 'load_redial_3k', 'inspired_turn', 'load_inspired',
            'load_inspired_dataset', 'cache_dir', 'sha256_file', 'download', 'fetch_redial_small', 'read_tsv',
            'folder_kg', 'folder_dialogs', 'folder_reviews', 'load_folder', 'unicrs_turn', 'redial_conversation',
-           'save_folder', 'folder_of', 'DatasetUnavailable', 'dataset_problem', 'load_dataset']
+           'save_folder', 'folder_of', 'DatasetUnavailable', 'split_subset', 'dataset_problem', 'first_train_dialogs',
+           'load_dataset']
 
 # %% ../nbs/03_redial.ipynb #c006
 SAFE_GLOBALS = {('collections', 'defaultdict'), *(('builtins', n) for n in
@@ -595,8 +596,16 @@ def folder_of(name: str) -> Path | None:
 class DatasetUnavailable(ValueError):
     "A dataset name that cannot be loaded here: unknown, or its files are missing."
 
+def split_subset(name: str) -> tuple[str, int | None]:
+    "`'redial-3k@1700'` -> `('redial-3k', 1700)`: a registered dataset with only its first N training dialogs."
+    base, _, n = name.partition('@')
+    return (base, int(n)) if n.isdigit() and int(n) > 0 and not base.startswith('folder:') else (name, None)
+
 def dataset_problem(name: str) -> str | None:
     "Why dataset `name` cannot be loaded, judged from its name and files without loading it (None: none)."
+    if (subset := split_subset(name))[1] is not None:
+        if subset[0] == 'movieworld': return 'movieworld takes n_dialogs, not @N'
+        name = subset[0]
     if name.startswith('folder:'):
         folder = folder_of(name)
         if not folder.is_dir(): return f'dataset folder {folder} not found'
@@ -606,11 +615,19 @@ def dataset_problem(name: str) -> str | None:
     if name != 'movieworld' and shared_data_dir() is None: return f'{name} needs ../shared/data (or $C2CRS_DATA); it is missing'
     return None
 
+def first_train_dialogs(ds: CRSDataset, n: int) -> CRSDataset:
+    "`ds` named `name@n`, with its first `n` training dialogs (dev and test unchanged): a point of a learning curve."
+    if n > len(ds.splits['train']): raise DatasetUnavailable(f"{ds.name} has {len(ds.splits['train'])} training dialogs, not {n}")
+    out = replace(ds, name=f'{ds.name}@{n}', splits=ds.splits | {'train': ds.splits['train'][:n]})
+    if hasattr(ds, 'load_report'): out.load_report = ds.load_report
+    return out
+
 def load_dataset(name: str, seed: int = 0, n_dialogs: int = MovieWorldConfig.n_dialogs, log=print,
                  descriptions: bool = False) -> CRSDataset:
-    """The `CRSDataset` called `name` (one of `DATASETS`, or folder:PATH); `seed` and `n_dialogs` shape MovieWorld
+    """The `CRSDataset` called `name` (one of `DATASETS`, `NAME@N`: its first N training dialogs, or folder:PATH); `seed` and `n_dialogs` shape MovieWorld
     only; `descriptions`: load the movies' plots too (ReDial's and INSPIRED's; a folder has its own, if any)."""
     if (problem := dataset_problem(name)) is not None: raise DatasetUnavailable(problem)
+    if (subset := split_subset(name))[1] is not None: return first_train_dialogs(load_dataset(subset[0], descriptions=descriptions), subset[1])
     if name == 'movieworld':
         if descriptions: raise DatasetUnavailable('movieworld has no descriptions')
         return generate_movieworld(MovieWorldConfig(n_dialogs=n_dialogs, seed=seed))
