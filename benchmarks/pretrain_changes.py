@@ -3,6 +3,8 @@
 
     .venv/bin/python benchmarks/pretrain_changes.py --dataset movieworld
     .venv/bin/python benchmarks/pretrain_changes.py --dataset redial-small --seeds 0   # about an hour on one core
+    .venv/bin/python benchmarks/pretrain_changes.py --dataset redial-small --seeds 0 --coarse 13 --fine 12 \
+        --variants '+ catalogue entity-review pairs'      # the official schedule: its own results file
 
 Variants form a ladder from the old defaults to the new ones, one change at a time, plus the new defaults
 without the small initialisation and KBRD (no pre-training) beside them. Every variant pre-trains on the
@@ -85,8 +87,9 @@ def main():
     from c2crs.data import encode_dataset
     from c2crs.redial import load_dataset
     path = HERE / 'results' / f'pretrain_changes-{args.dataset}.json'
+    if path.exists() and json.loads(path.read_text())['schedule'] != [args.coarse, args.fine]:   # another schedule
+        path = path.with_name(f'pretrain_changes-{args.dataset}-{args.coarse}+{args.fine}.json')
     saved = json.loads(path.read_text()) if path.exists() else {'schedule': [args.coarse, args.fine], 'runs': []}
-    if saved['schedule'] != [args.coarse, args.fine]: raise SystemExit(f'{path} holds another schedule: {saved["schedule"]}')
     for seed in args.seeds:
         enc = None
         for name in args.variants:

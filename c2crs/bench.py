@@ -39,7 +39,7 @@ __all__ = ['BASELINES', 'CONTROLS', 'ABLATIONS', 'EXTENSIONS', 'GENERATORS', 'PA
 BASELINES = ('popularity', 'repeat', 'textcnn', 'kbrd', 'c2crs')
 CONTROLS = ('shuffled reviews', 'no pre-training')   # break the mechanism: the gain must vanish
 ABLATIONS = ('w/o coarse', 'w/o fine', 'multi-task', 'w/o CH', 'w/o SD', 'w/o UD') + CONTROLS
-EXTENSIONS = ('+ plot view',)   # beyond the paper: a fourth view from the movies' plots (on request)
+EXTENSIONS = ('+ plot view',)   # beyond the paper: a fourth view, the movies' plots (on request)
 GENERATORS = ('transformer', 'c2crs')
 
 # %% ../nbs/10_bench.ipynb #c007
@@ -68,7 +68,8 @@ class BenchConfig:
 
     def pretrain_for(self, dataset: str, seed: int) -> PretrainConfig:
         "`pretrain` with `seed` and, where `schedules` names `dataset`, that dataset's (coarse, fine) epochs."
-        coarse, fine = self.schedules.get(split_subset(dataset)[0], (self.pretrain.coarse_epochs, self.pretrain.fine_epochs))
+        default = (self.pretrain.coarse_epochs, self.pretrain.fine_epochs)
+        coarse, fine = self.schedules.get(split_subset(dataset)[0], default)
         return replace(self.pretrain, coarse_epochs=coarse, fine_epochs=fine, seed=seed)
 
     @classmethod
@@ -136,7 +137,8 @@ class MultiTask(nn.Module):
         triples = triples_to(self.builder({k: v.cpu() for k, v in part.items()}), device)
         chunk = None
         if self.catalogue:
-            chunk = {'review': tuple(t.to(device) for t in self.catalogue[self.steps % len(self.catalogue)])}
+            items, reviews = self.catalogue[self.steps % len(self.catalogue)]
+            chunk = {'review': (items.to(device), reviews.to(device))}
             self.steps += 1
         ids = negative_keys(part) if self.cfg.mask_false_negatives else None
         contrastive, _ = stage_loss('fine', self.views, part, triples, self.cfg.lam, self.cfg.temperature, ids, chunk)
@@ -164,8 +166,9 @@ def pretrained_views(variant: str, enc: EncodedDataset, seed: int, cfg: BenchCon
     if variant == 'w/o fine': pre = replace(pre, coarse_epochs=epochs, fine_epochs=0)
     if variant == 'no pre-training': pre = replace(pre, coarse_epochs=0, fine_epochs=0)
     if variant == 'shuffled reviews': enc = encode_dataset(shuffled_reviews(enc.ds, seed))
-    if variant == '+ plot view':          # the recommender reads the KG view alone, so its vocabulary may differ
-        enc = encode_dataset(enc.ds if enc.ds.descriptions else load_dataset(enc.ds.name, descriptions=True))
+    if variant == '+ plot view':   # the recommender reads the KG view alone: its vocabulary may differ
+        ds = enc.ds if enc.ds.descriptions else load_dataset(enc.ds.name, descriptions=True)
+        enc = encode_dataset(ds)
         return pretrain(enc, cfg.encoder, pre, eval_split=None)[0]
     views = ablation_views(variant, len(enc.vocab), enc.ds.kg, cfg.encoder)
     return pretrain(enc, cfg.encoder, pre, eval_split=None, views=views)[0]
@@ -375,7 +378,8 @@ def bench_report(runs: list[dict]) -> str:
         sections = [(f'Recommendation ({test}, whole catalogue{"; paper in parentheses" if paper else ""})',
                      task_table(runs, dataset, 'recommend', BASELINES, REC_COLUMNS, paper)),
                     ('Ablations (Table 4) and controls', task_table(runs, dataset, 'recommend', ('c2crs', 'kbrd') + ABLATIONS, REC_COLUMNS, paper)),
-                    ('Beyond the paper: a fourth view', task_table(runs, dataset, 'recommend', ('c2crs', 'kbrd') + EXTENSIONS, REC_COLUMNS)
+                    ('Beyond the paper: a fourth view',
+                     task_table(runs, dataset, 'recommend', ('c2crs', 'kbrd') + EXTENSIONS, REC_COLUMNS)
                      if any(r['system'] in EXTENSIONS and r['dataset'] == dataset for r in runs) else None),
                     ('Conversation (test, greedy decoding)', task_table(runs, dataset, 'generate', GENERATORS, GEN_COLUMNS, paper))]
         if other := ZERO_SHOT.get(dataset):
@@ -456,7 +460,8 @@ def bench_config(quick: bool = False, datasets: str | None = None, seeds: int | 
     if systems:
         names = systems.split(',')
         known = BASELINES + ABLATIONS + EXTENSIONS + GENERATORS
-        if unknown := set(names) - set(known): raise ValueError(f"unknown systems {sorted(unknown)}; choose from {known}")
+        if unknown := set(names) - set(known):
+            raise ValueError(f"unknown systems {sorted(unknown)}; choose from {known}")
         cfg = replace(cfg, recommenders=tuple(n for n in cfg.recommenders + EXTENSIONS if n in names),
                       generators=tuple(n for n in cfg.generators if n in names))
     return cfg if generate else replace(cfg, generators=())

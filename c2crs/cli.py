@@ -35,9 +35,9 @@ def run_folder_name(name: str) -> str:
     "The default run folder's name for dataset `name` (for a folder dataset, the folder's own name)."
     return folder_of(name).name if folder_of(name) else name
 
-def open_dataset(name: str, seed: int = 0, n_dialogs: int = MovieWorldConfig.n_dialogs, command: str = 'c2crs',
-                 descriptions: bool = False):
-    "Load dataset `name` (with its items' `descriptions`), or stop the program with one line saying why it cannot."
+def open_dataset(name: str, seed: int = 0, n_dialogs: int = MovieWorldConfig.n_dialogs,
+                 command: str = 'c2crs', descriptions: bool = False):
+    "Load dataset `name` (with its items' `descriptions`), or stop with one line saying why it cannot."
     try: return load_dataset(name, seed, n_dialogs, descriptions=descriptions)
     except (DataError, DatasetUnavailable, OSError) as e: raise SystemExit(f'{command}: cannot load dataset {name!r}: {e}') from None
 
@@ -126,7 +126,7 @@ def c2crs_run(dataset: str = 'movieworld',  # movieworld (embedded), redial-smal
               fine_epochs: int = PretrainConfig.fine_epochs,      # then of the fine stage
               rec_epochs: int = 20,         # recommender fine-tuning epochs at most (early stopping on dev)
               gen_epochs: int = None,       # response generator training epochs (default: enough for 200 steps, >= 3)
-              descriptions: bool = False,   # add the items' plots as a fourth view (redial-small, redial-3k, inspired)
+              descriptions: bool = False,   # the movies' plots as a fourth view (ReDial, INSPIRED)
               no_umap: bool = False,        # skip the UMAP figure (saves numba's ~30 s compile)
               resume: bool = False):        # continue pre-training after its last epoch (same flags); recommender and generator rerun
     "Run the c2crs pipeline on a dataset and write config, stats, checkpoints, figures and metrics into a run folder."

@@ -114,24 +114,27 @@ class FineTriples:
 
 # %% ../nbs/05_contrastive.ipynb #c031
 class TripleBuilder:
-    """Builds `FineTriples` from a batch: links mentions in the context and looks up sentences about entities
-    (in reviews, and in `descriptions` if given)."""
+    """Builds `FineTriples` from a batch: links mentions in the context and looks up sentences about
+    entities (in reviews, and in `descriptions` if given)."""
     def __init__(self, kg: KnowledgeGraph, vocab: Vocab, reviews: ReviewBank, max_sentences: int = 8,
                  descriptions: ReviewBank | None = None):
         self.vocab, self.linker = vocab, EntityLinker(kg, exclude_items=False)
         self.about = entity_sentences(reviews, vocab, self.linker, max_sentences)
-        self.described = entity_sentences(descriptions, vocab, self.linker, max_sentences) if descriptions else None
+        self.described = None
+        if descriptions is not None:
+            self.described = entity_sentences(descriptions, vocab, self.linker, max_sentences)
     def __call__(self, batch: dict[str, Tensor]) -> FineTriples:
         ents, mask, tokens = batch['context_entities'], batch['context_entities_mask'], batch['context_tokens']
         w = mention_weights(link_rows(tokens, self.vocab, self.linker), ents, mask, tokens.shape[1])
         known = self.about if self.described is None else self.about.keys() | self.described.keys()
-        has_review = torch.tensor([[e in known for e in row] for row in ents.tolist()], dtype=torch.bool)
+        has_review = torch.tensor([[e in known for e in row] for row in ents.tolist()], dtype=bool)
         example, slot = (mask & ((w.sum(-1) > 0) | has_review)).nonzero(as_tuple=True)
         entity = ents[example, slot]
         distinct, review_index = torch.unique(entity, return_inverse=True)
         sentences = lambda about: pad_reviews([about.get(e, []) for e in distinct.tolist()])
+        described = None if self.described is None else sentences(self.described)
         return FineTriples(example, slot, entity, w[example, slot], review_index, sentences(self.about),
-                           None if self.described is None else sentences(self.described))
+                           described)
 
 # %% ../nbs/05_contrastive.ipynb #c035
 FINE_VIEWS = ('conversation', 'kg', 'review')
@@ -147,7 +150,8 @@ def fine_units(views: ViewSet, outputs: dict[str, ViewOutput], triples: FineTrip
     for name, sentences, has in (('review', triples.reviews, triples.has_review),
                                  ('description', triples.descriptions, triples.has_description)):
         if name in views.views:
-            units[name], present[name] = views.views[name].encoder(sentences)[0][triples.review_index], has
+            units[name] = views.views[name].encoder(sentences)[0][triples.review_index]
+            present[name] = has
     return {n: views.project(n, u) for n, u in units.items()}, present
 
 # %% ../nbs/05_contrastive.ipynb #c038
@@ -163,16 +167,18 @@ def negative_keys(batch: dict[str, Tensor]) -> Tensor:
 
 def catalogue_loss(views: ViewSet, items: Tensor, sentences: Tensor, temperature: float = 0.07,
                    view: str = 'review') -> Tensor:
-    "Entity <-> `view` InfoNCE for catalogue `items` (n,) and their own sentences (n, n_sentences, n_tokens)."
+    "Entity <-> `view` InfoNCE: catalogue `items` (n,), their sentences (n, n_sentences, n_tokens)."
     nodes = views.project('kg', views.views['kg'].encoder.entity_states(items))
-    return info_nce(nodes, views.project(view, views.views[view].encoder(sentences)[0]), temperature)
+    about = views.project(view, views.views[view].encoder(sentences)[0])
+    return info_nce(nodes, about, temperature)
 
 def stage_loss(stage: str, views: ViewSet, batch: dict[str, Tensor], triples: FineTriples | None = None,
                lam: float = 0.2, temperature: float = 0.07, ids: Tensor | None = None,
-               catalogue: dict[str, tuple[Tensor, Tensor]] | None = None) -> tuple[Tensor, dict[str, float]]:
+               catalogue: dict[str, tuple[Tensor, Tensor]] | None = None
+               ) -> tuple[Tensor, dict[str, float]]:
     """Pre-training loss: 'coarse' -> Eq. 4; 'fine' -> Eq. 7, fine + `lam` * coarse. Returns the loss and its parts.
-    `ids`: `negative_keys` of rows that must not be each other's negatives; `catalogue`: view name -> `(items,
-    sentences)` whose `catalogue_loss` joins the fine loss."""
+    `ids`: `negative_keys` of rows that must not be each other's negatives; `catalogue`: view name ->
+    `(items, sentences)` whose `catalogue_loss` joins the fine loss."""
     if stage not in ('coarse', 'fine'): raise ValueError(f"stage must be 'coarse' or 'fine', got {stage!r}")
     outputs = views(batch)
     coarse = coarse_loss(*coarse_inputs(views, outputs), temperature=temperature, ids=ids)

@@ -91,8 +91,8 @@ def validate(self: KnowledgeGraph, path='<kg>'):
 # %% ../nbs/01_data.ipynb #c013
 @dataclass
 class CRSDataset:
-    """The three views: `splits` of dialogs, the `kg`, and `reviews` (item entity id -> sentences); optional
-    `descriptions` (item entity id -> sentences, e.g. plots) feed a fourth view."""
+    """The three views: `splits` of dialogs, the `kg`, and `reviews` (item entity id -> sentences);
+    optional `descriptions` (item entity id -> sentences, e.g. plots) feed a fourth view."""
     name: str
     splits: dict[str, list[Dialog]]
     kg: KnowledgeGraph
@@ -258,8 +258,8 @@ def pad_reviews(per_example: list[list[list[int]]]) -> torch.Tensor:
 # %% ../nbs/01_data.ipynb #c038
 def collate(examples: list[Example], kg: KnowledgeGraph, reviews: ReviewBank,
             descriptions: ReviewBank | None = None) -> dict[str, torch.Tensor]:
-    """Pad a list of examples into a batch: tokens, entities, reviews, response and targets, with masks;
-    `description_tokens` too when a bank of `descriptions` is given."""
+    """Pad a list of examples into a batch: tokens, entities, reviews, response and targets, with
+    masks; `description_tokens` too when a bank of `descriptions` is given."""
     index = kg.item_index()
     batch = {'context_tokens': pad([e.context_tokens for e in examples]),
              'context_entities': pad([e.context_entities for e in examples], value=-1),
@@ -270,7 +270,8 @@ def collate(examples: list[Example], kg: KnowledgeGraph, reviews: ReviewBank,
              'target_is_new': torch.tensor([e.target_is_new for e in examples]),
              'dialog': torch.tensor([zlib.crc32(e.dialog_id.encode()) >> 1 for e in examples])}   # a stable id
     if descriptions is not None:
-        batch['description_tokens'] = pad_reviews([descriptions.for_items(e.context_items) for e in examples])
+        about = [descriptions.for_items(e.context_items) for e in examples]
+        batch['description_tokens'] = pad_reviews(about)
     batch['context_entities_mask'] = batch['context_entities'] >= 0
     batch['context_entities'] = batch['context_entities'].clamp(min=0)
     return batch
@@ -285,7 +286,8 @@ def batch_order(lengths: np.ndarray, batch_size: int, seed: int, bucket: int = 1
     return [cut[i] for i in rng.permutation(len(cut))] if bucket > 1 else cut
 
 def batches(examples: list[Example], kg: KnowledgeGraph, reviews: ReviewBank, batch_size: int = 32,
-            shuffle: bool = False, seed: int = 0, bucket: int = 1, descriptions: ReviewBank | None = None):
+            shuffle: bool = False, seed: int = 0, bucket: int = 1,
+            descriptions: ReviewBank | None = None):
     "Yield collated batches; `shuffle` by `batch_order` with a generator seeded by `seed`, else in order."
     if not examples: return
     if shuffle: order = batch_order(np.array([len(e.context_tokens) for e in examples]), batch_size, seed, bucket)
@@ -294,7 +296,7 @@ def batches(examples: list[Example], kg: KnowledgeGraph, reviews: ReviewBank, ba
 
 # %% ../nbs/01_data.ipynb #c045
 def build_vocab(ds: CRSDataset, split: str = 'train', min_freq: int = 1) -> Vocab:
-    "Vocabulary from the `split` dialogs (titles and placeholder renderings), all reviews and descriptions."
+    "Vocabulary from the `split` dialogs (titles and placeholders), all reviews and descriptions."
     counts = Counter()
     for d in ds.splits[split]:
         for t in d.turns:
@@ -306,7 +308,7 @@ def build_vocab(ds: CRSDataset, split: str = 'train', min_freq: int = 1) -> Voca
 
 @dataclass
 class EncodedDataset:
-    "A dataset ready for training: vocabulary, review bank, examples per (task, split), description bank (if any)."
+    "Ready for training: vocabulary, review bank, examples per (task, split), description bank."
     ds: CRSDataset
     vocab: Vocab
     reviews: ReviewBank
@@ -357,7 +359,8 @@ def split_stats(dialogs: list[Dialog]) -> dict:
             'entities per turn': round(np.mean([len(t.entities) for t in turns]), 2) if turns else 0.0}
 
 # %% ../nbs/01_data.ipynb #c052
-def kg_stats(kg: KnowledgeGraph, reviews: dict[int, list[str]], descriptions: dict | None = None) -> dict:
+def kg_stats(kg: KnowledgeGraph, reviews: dict[int, list[str]],
+             descriptions: dict | None = None) -> dict:
     "Size and degree of the KG, and review (and description) coverage of its items."
     degree = torch.bincount(kg.edge_index.flatten(), minlength=kg.n_entities)
     reviewed = [int(e) for e in kg.item_ids if reviews.get(int(e))]
@@ -368,12 +371,14 @@ def kg_stats(kg: KnowledgeGraph, reviews: dict[int, list[str]], descriptions: di
     if descriptions:
         described = [int(e) for e in kg.item_ids if descriptions.get(int(e))]
         out |= {'items with descriptions': len(described),
-                'description sentences per described item': round(np.mean([len(descriptions[e]) for e in described]), 2)}
+                'description sentences per described item':
+                    round(np.mean([len(descriptions[e]) for e in described]), 2)}
     return out
 
 def dataset_stats(ds: CRSDataset) -> dict:
     "Statistics of every split, the KG, the reviews (and descriptions)."
-    return {'splits': {s: split_stats(d) for s, d in ds.splits.items()}, 'kg': kg_stats(ds.kg, ds.reviews, ds.descriptions)}
+    return {'splits': {s: split_stats(d) for s, d in ds.splits.items()},
+            'kg': kg_stats(ds.kg, ds.reviews, ds.descriptions)}
 
 # %% ../nbs/01_data.ipynb #c055
 def plot_overview(ds: CRSDataset, split: str = 'train'):

@@ -26,7 +26,7 @@ from .converse import (ConverseConfig, Generator, GeneratorConfig, build_generat
                             label_token_table, train_generator)
 
 # %% auto #0
-__all__ = ['MAX_CHARS', 'STAGES', 'esc', 'CHAT_HELP', 'APP_CELLS', 'clean_text', 'Link', 'TurnReader', 'context_batch',
+__all__ = ['MAX_CHARS', 'STAGES', 'esc', 'PANELS', 'CHAT_HELP', 'APP_CELLS', 'clean_text', 'Link', 'TurnReader', 'context_batch',
            'stage_head', 'explain_scores', 'review_attention', 'random_views', 'load_views', 'from_dict', 'check_vocab',
            'has_description_view', 'load_state', 'Answer', 'CRSAgent', 'one_thread', 'save_component', 'load_component',
            'load_recommender', 'load_generator', 'rebuild_dataset', 'quick_run', 'table_html', 'bars_html', 'turn_text',
@@ -116,7 +116,7 @@ def explain_scores(rec: Recommender, batch: dict[str, Tensor]) -> tuple[Tensor, 
 
 @torch.no_grad()
 def review_attention(views: ViewSet, batch: dict[str, Tensor], view: str = 'review') -> Tensor:
-    "The pooling weights of `view` (reviews, or descriptions) over the context's sentences (n_sentences,)."
+    "The pooling weights of `view` (reviews or descriptions) over the context's sentences."
     encoder = views.views[view].encoder
     _, sentences, mask = encoder(batch[views.views[view].fields[0]])
     return encoder.pool(sentences, mask)[1][0]
@@ -125,13 +125,14 @@ def review_attention(views: ViewSet, batch: dict[str, Tensor], view: str = 'revi
 def random_views(enc: EncodedDataset, enc_cfg: EncoderConfig, seed: int) -> ViewSet:
     "The views as `pretrain` initialises them with `seed` (the 'random' stage)."
     set_seed(seed)
-    return default_views(len(enc.vocab), enc.ds.kg, enc_cfg, descriptions=enc.descriptions is not None).eval()
+    four = enc.descriptions is not None
+    return default_views(len(enc.vocab), enc.ds.kg, enc_cfg, descriptions=four).eval()
 
 def load_views(path, enc: EncodedDataset) -> ViewSet:
     "The views of a pre-training checkpoint, checked against `enc`'s vocabulary."
     ckpt = load_checkpoint(path); check_vocab(ckpt, enc.vocab, path)
-    views = default_views(len(enc.vocab), enc.ds.kg, from_dict(EncoderConfig, ckpt['encoder_config']),
-                          descriptions=has_description_view(ckpt['state_dict']))
+    enc_cfg = from_dict(EncoderConfig, ckpt['encoder_config'])
+    views = default_views(len(enc.vocab), enc.ds.kg, enc_cfg, has_description_view(ckpt['state_dict']))
     return load_state(views, ckpt['state_dict'], path).eval()
 
 # %% ../nbs/11_demo.ipynb #c026
@@ -172,7 +173,7 @@ class Answer:
     reply_tokens: list[str]         # the reply as decoded, with `<item>`
     no_entities: bool               # no context entity: the ranking is the item biases (learned popularity)
     seconds: float = 0.0
-    description_attention: list[dict] = field(default_factory=list)   # the same over description sentences
+    description_attention: list[dict] = field(default_factory=list)   # the same over plot sentences
 
 # %% ../nbs/11_demo.ipynb #c031
 class CRSAgent:
@@ -243,8 +244,9 @@ def _answer(self: CRSAgent, history, stage: str, k: int, start: float) -> Answer
     views = self.review_views(stage)
     def attention(view, bank):
         if views is None or view not in views.views or bank is None: return []
+        weights = review_attention(views, batch, view)
         return [{'sentence': ' '.join(self.enc.vocab.decode(s)), 'weight': round(float(w), 4)}
-                for s, w in zip(bank.for_items(example.context_items), review_attention(views, batch, view))]
+                for s, w in zip(bank.for_items(example.context_items), weights)]
     tokens, reply = self.write_reply(batch, movies[0]['entity'])
     return Answer(stage, movies, links, entities, attention('review', self.enc.reviews), reply, tokens,
                   not example.context_entities, round(time.perf_counter() - start, 4),
@@ -283,7 +285,8 @@ def load_generator(path, enc: EncodedDataset) -> Generator:
     "The fine-tuned generator saved at `path`, for dataset `enc`."
     ckpt, enc_cfg = load_component(path, 'generator', enc)
     four = has_description_view(ckpt['state_dict'], 'views.')
-    gen = Generator(default_views(len(enc.vocab), enc.ds.kg, enc_cfg, four), label_token_table(enc.ds.kg, enc.vocab),
+    views = default_views(len(enc.vocab), enc.ds.kg, enc_cfg, four)
+    gen = Generator(views, label_token_table(enc.ds.kg, enc.vocab),
                     from_dict(GeneratorConfig, ckpt['config']))
     return load_state(gen, ckpt['state_dict'], path).eval()
 
@@ -293,8 +296,8 @@ def rebuild_dataset(config: dict, path='config.json') -> CRSDataset:
     name = config.get('dataset', 'movieworld')
     problem = dataset_problem(name) if isinstance(name, str) else f'not a dataset name: {name!r}'
     if problem: raise DataError(path, 'dataset', problem)
-    return load_dataset(name, int(config.get('seed', 0)), int(config.get('n_dialogs', MovieWorldConfig.n_dialogs)),
-                        descriptions=bool(config.get('descriptions', False)))
+    seed, n_dialogs = int(config.get('seed', 0)), int(config.get('n_dialogs', MovieWorldConfig.n_dialogs))
+    return load_dataset(name, seed, n_dialogs, descriptions=bool(config.get('descriptions', False)))
 
 # %% ../nbs/11_demo.ipynb #c060
 @patch(cls_method=True)
@@ -372,6 +375,8 @@ def links_html(links: list[Link]) -> str:
     return "<b>linked words</b>" + ''.join(f"<div>{esc(l.words)} → {esc(l.label)}{' (movie)' if l.is_item else ''}</div>" for l in links)
 
 # %% ../nbs/11_demo.ipynb #c071
+PANELS = ('transcript', 'reply', 'topk', 'links', 'entities', 'reviews', 'descriptions', 'status')
+
 class DemoApp:
     "The widget demo of a `CRSAgent`: `widget` is what to display; `send`, `replay`, `reset` drive it."
     def __init__(self, agent: CRSAgent, n_dialogs: int = 50):
@@ -385,7 +390,7 @@ class DemoApp:
         self.send_button, self.reset_button = w.Button(description='Send', button_style='primary'), w.Button(description='Reset')
         self.picker = w.Dropdown(options=[('replay a test dialog…', '')] + [(label(d), i) for i, d in self.dialogs.items()])
         self.stage = w.ToggleButtons(options=agent.stages, value=agent.stage, description='KG encoder:')
-        self.out = {n: w.HTML() for n in ('transcript', 'reply', 'topk', 'links', 'entities', 'reviews', 'descriptions', 'status')}
+        self.out = {n: w.HTML() for n in PANELS}
         self.widget = w.VBox([w.HBox([self.picker, self.stage]), self.out['transcript'],
                               w.HBox([self.text, self.send_button, self.reset_button]), self.out['reply'],
                               w.HBox([self.out['topk'], w.VBox([self.out['links'], self.out['entities']])]),
@@ -448,7 +453,7 @@ def render(self: DemoApp):
     o, a = self.out, self.answer
     o['transcript'].value = transcript_html(self.turns, self.agent.kg, self.note)
     if a is None:
-        for n in ('reply', 'topk', 'links', 'entities', 'reviews', 'descriptions', 'status'): o[n].value = ''
+        for n in PANELS[1:]: o[n].value = ''
         return
     o['reply'].value = f"<div class='c2crs-reply'><b>reply:</b> {esc(a.reply)}</div>"
     o['topk'].value = table_html(a.movies)

@@ -53,8 +53,10 @@ def triples_to(triples, device):
     return type(triples)(**{k: v if v is None else v.to(device) for k, v in vars(triples).items()})
 
 # %% ../nbs/06_pretrain.ipynb #c011
-def catalogue_chunks(enc: EncodedDataset, n_chunks: int, seed: int, bank: ReviewBank | None = None) -> list[tuple[Tensor, Tensor]]:
-    "Every catalogue item `bank` (default: reviews) has sentences on, once, shuffled by `seed`, in `n_chunks` (items, sentences)."
+def catalogue_chunks(enc: EncodedDataset, n_chunks: int, seed: int,
+                     bank: ReviewBank | None = None) -> list[tuple[Tensor, Tensor]]:
+    """Every catalogue item with sentences in `bank` (default: reviews) once, shuffled by `seed`, in
+    `n_chunks` (item ids, their sentences) pairs."""
     bank = bank or enc.reviews
     items = [e for e in enc.ds.kg.item_ids.tolist() if bank.sentences.get(e)]
     order = np.random.default_rng(seed).permutation(len(items))
@@ -67,8 +69,9 @@ def train_epoch(views: ViewSet, enc: EncodedDataset, stage: str, cfg: PretrainCo
     "Epoch `epoch` (0-based, of `epochs`) of the `stage` loss; its history row: the mean loss parts."
     device, examples = next(views.parameters()).device, enc.examples[cfg.task, 'train']
     n_batches = -(-len(examples) // cfg.batch_size)
-    banks = {'review': enc.reviews, 'description': enc.descriptions} if stage == 'fine' and cfg.catalogue else {}
-    chunks = {n: catalogue_chunks(enc, n_batches, cfg.seed * 1000 + epoch, b) for n, b in banks.items() if b and n in views.views}
+    banks = {'review': enc.reviews, 'description': enc.descriptions}
+    chunks = {n: catalogue_chunks(enc, n_batches, cfg.seed * 1000 + epoch, b) for n, b in banks.items()
+              if stage == 'fine' and cfg.catalogue and b and n in views.views}
     views.train(); sums, n = {}, 0
     for i, batch in enumerate(epoch_batches(examples, enc, cfg, epoch, f'{stage} epoch {epoch + 1}/{epochs}')):
         triples = triples_to(builder(batch), device) if stage == 'fine' else None
@@ -103,7 +106,8 @@ def heldout_vectors(views: ViewSet, enc: EncodedDataset, builder: TripleBuilder,
     "Projected pooled vectors and presence per view, and projected word/node units of linked words."
     views.eval(); device = next(views.parameters()).device
     pooled, present, word, node, entity = {}, {}, [], [], []
-    for batch in batches(heldout_examples(enc, split), enc.ds.kg, enc.reviews, batch_size, descriptions=enc.descriptions):
+    examples = heldout_examples(enc, split)
+    for batch in batches(examples, enc.ds.kg, enc.reviews, batch_size, descriptions=enc.descriptions):
         triples = builder(batch); batch = to_device(batch, device)
         outputs = views(batch)
         vecs, pres = coarse_inputs(views, outputs)
@@ -238,7 +242,8 @@ def pretrain(enc: EncodedDataset, enc_cfg: EncoderConfig = EncoderConfig(), cfg:
     `curve`: splits whose alignment is measured after every epoch too (`report['curve']`, one row per epoch and split)."""
     if resume and not out_dir: raise ValueError('resume=True needs the out_dir that holds training.pt')
     set_seed(cfg.seed)
-    if views is None: views = default_views(len(enc.vocab), enc.ds.kg, enc_cfg, descriptions=enc.descriptions is not None)
+    four = enc.descriptions is not None
+    if views is None: views = default_views(len(enc.vocab), enc.ds.kg, enc_cfg, descriptions=four)
     views = views.to(get_device(cfg.device))
     builder = TripleBuilder(enc.ds.kg, enc.vocab, enc.reviews, descriptions=enc.descriptions)
     settings = run_settings(enc, enc_cfg, cfg, eval_split, keep_states)

@@ -17,16 +17,16 @@ from .data import CRSDataset, Dialog, EntityLinker, KnowledgeGraph, Turn, datase
 from .movieworld import MovieWorldConfig, generate_movieworld
 
 # %% auto #0
-__all__ = ['SAFE_GLOBALS', 'MENTION_RE', 'REDIAL_KEYS', 'ABBREVIATION', 'SENTENCE_END', 'INSPIRED_ROLES', 'INSPIRED_LISTS',
-           'INSPIRED_LINKS', 'REDIAL_SMALL_FILES', 'FOLDER_DIALOGS', 'DATASETS', 'FOLDER_FILES', 'UnsafePickleError',
-           'RestrictedUnpickler', 'load_pickle', 'uri_label', 'entity_uris', 'read_edges', 'relation_map',
-           'relation_counts', 'load_kgsf_kg', 'movie_entity_map', 'LoadReport', 'rewrite_mentions', 'parse_redial_line',
-           'redial_turn', 'load_redial_dialogs', 'detokenize', 'load_revcore_reviews', 'load_movie_descriptions',
-           'every_tenth_out', 'load_redial_small', 'load_redial_3k', 'inspired_turn', 'load_inspired',
-           'load_inspired_dataset', 'cache_dir', 'sha256_file', 'download', 'fetch_redial_small', 'read_tsv',
-           'folder_kg', 'folder_dialogs', 'folder_reviews', 'load_folder', 'unicrs_turn', 'redial_conversation',
-           'save_folder', 'folder_of', 'DatasetUnavailable', 'split_subset', 'dataset_problem', 'first_train_dialogs',
-           'load_dataset']
+__all__ = ['SAFE_GLOBALS', 'MENTION_RE', 'REDIAL_KEYS', 'TITLES', 'ABBREVIATION', 'SENTENCE_END', 'INSPIRED_ROLES',
+           'INSPIRED_LISTS', 'INSPIRED_LINKS', 'REDIAL_SMALL_FILES', 'FOLDER_DIALOGS', 'DATASETS', 'FOLDER_FILES',
+           'UnsafePickleError', 'RestrictedUnpickler', 'load_pickle', 'uri_label', 'entity_uris', 'read_edges',
+           'relation_map', 'relation_counts', 'load_kgsf_kg', 'movie_entity_map', 'LoadReport', 'rewrite_mentions',
+           'parse_redial_line', 'redial_turn', 'load_redial_dialogs', 'detokenize', 'load_revcore_reviews',
+           'load_movie_descriptions', 'every_tenth_out', 'load_redial_small', 'load_redial_3k', 'inspired_turn',
+           'load_inspired', 'load_inspired_dataset', 'cache_dir', 'sha256_file', 'download', 'fetch_redial_small',
+           'read_tsv', 'folder_kg', 'folder_dialogs', 'folder_reviews', 'load_folder', 'unicrs_turn',
+           'redial_conversation', 'save_folder', 'folder_of', 'DatasetUnavailable', 'split_subset', 'dataset_problem',
+           'first_train_dialogs', 'load_dataset']
 
 # %% ../nbs/03_redial.ipynb #c006
 SAFE_GLOBALS = {('collections', 'defaultdict'), *(('builtins', n) for n in
@@ -266,23 +266,30 @@ def load_revcore_reviews(path: str | Path, movie_map: dict, report: LoadReport |
     return dict(reviews)
 
 # %% ../nbs/03_redial.ipynb #d002
-ABBREVIATION = r'(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bJr\.)(?<!\bvs\.)(?<!\b[A-Z]\.)'
-SENTENCE_END = re.compile(rf'(?<=[.!?]){ABBREVIATION}\s+(?=[A-Z0-9"\'(])')   # not after Mr., J. and the like
+TITLES = ('Mr', 'Mrs', 'Ms', 'Dr', 'St', 'Jr', 'vs')
+ABBREVIATION = ''.join(rf'(?<!\b{a}\.)' for a in TITLES) + r'(?<!\b[A-Z]\.)'   # no end after Mr., J.
+SENTENCE_END = re.compile(rf'(?<=[.!?]){ABBREVIATION}\s+(?=[A-Z0-9"\'(])')
 
-def load_movie_descriptions(path: str | Path, movie_map: dict, report: LoadReport | None = None) -> dict[int, list[str]]:
+def load_movie_descriptions(path: str | Path, movie_map: dict,
+                            report: LoadReport | None = None) -> dict[int, list[str]]:
     "Plots from id2info.json (movie id -> {plot, ...}) as item entity id -> plot sentences."
     path, report = Path(path), report if report is not None else LoadReport()
     try: raw = json.loads(path.read_bytes())
     except (OSError, ValueError) as e: raise DataError(path, 'file', f'not readable JSON: {e}') from None
-    if not isinstance(raw, dict): raise DataError(path, 'top level', f'expected an object movie id -> info, got {_show(raw)}')
+    if not isinstance(raw, dict):
+        raise DataError(path, 'top level', f'expected an object movie id -> info, got {_show(raw)}')
     out = {}
     for movie, info in raw.items():
-        if not re.fullmatch(r'[0-9]{1,18}', movie): raise DataError(path, f'movie {_show(movie)}', 'the key is not a ReDial movie id')
+        record = f'movie {_show(movie)}'
+        if not re.fullmatch(r'[0-9]{1,18}', movie):
+            raise DataError(path, record, 'the key is not a ReDial movie id')
         if not isinstance(info, dict) or not isinstance(info.get('plot') or '', str):
-            raise DataError(path, f'movie {movie}', f'expected an object with a string plot, got {_show(info, 60)}')
+            raise DataError(path, record, f'expected an object with a string plot, got {_show(info, 50)}')
         report.counts[str(path)]['movies'] += 1
-        if (e := movie_map.get(int(movie))) is None: report.issues.skip(path, f'movie {movie}', 'plot of a movie not in the KG')
-        elif not (plot := (info.get('plot') or '').strip()): report.issues.skip(path, f'movie {movie}', 'no plot')
+        plot = (info.get('plot') or '').strip()
+        if (e := movie_map.get(int(movie))) is None:
+            report.issues.skip(path, record, 'plot of a movie not in the KG')
+        elif not plot: report.issues.skip(path, record, 'no plot')
         else: out[e] = SENTENCE_END.split(plot)
     return out
 
@@ -294,7 +301,8 @@ def every_tenth_out(dialogs: list) -> tuple[list, list]:
 def load_redial_small(data_dir: str | Path | None = None, min_relation_count: int = 0, strict: bool = False,
                       train_extra: bool = False, descriptions: bool = False) -> CRSDataset:
     """ReDial-small as a `CRSDataset` (train/dev from valid_data.jsonl, test from test_data.jsonl);
-    with `train_extra`, ReDial-3k: the same dev and test, train_extra.jsonl's dialogs added to train;
+    with `train_extra`, ReDial-3k: the same dev and test, train_extra.jsonl's dialogs added to
+    train;
     with `descriptions`, the movies' plots (movies/id2info.json) as `ds.descriptions`."""
     name, label = ('redial-3k', 'ReDial-3k') if train_extra else ('redial-small', 'ReDial-small')
     if data_dir is None and (shared := shared_data_dir()) is not None: data_dir = shared / 'redial'
@@ -321,7 +329,7 @@ def load_redial_small(data_dir: str | Path | None = None, min_relation_count: in
 def load_redial_3k(data_dir: str | Path | None = None, min_relation_count: int = 0, strict: bool = False,
                    descriptions: bool = False) -> CRSDataset:
     "ReDial-3k: ReDial-small's dev and test, and 811 + 2,554 = 3,365 training dialogs (see the data README)."
-    return load_redial_small(data_dir, min_relation_count, strict, train_extra=True, descriptions=descriptions)
+    return load_redial_small(data_dir, min_relation_count, strict, True, descriptions)
 
 # %% ../nbs/03_redial.ipynb #c063
 INSPIRED_ROLES = {'SEEKER': 'seeker', 'RECOMMENDER': 'recommender'}
@@ -395,10 +403,11 @@ def load_inspired(path: str | Path, entity2id: dict, item_ids, report: LoadRepor
 # %% ../nbs/03_redial.ipynb #i002
 INSPIRED_LINKS = ('linker', 'unicrs')
 
-def load_inspired_dataset(data_dir: str | Path | None = None, links: str = 'linker', min_relation_count: int = 0,
-                          descriptions: bool = False) -> CRSDataset:
-    """INSPIRED with ReDial-small's KG and reviews (and, with `descriptions`, plots): train.jsonl but every
-    tenth dialog (dev), and dev.jsonl as the test split; `data_dir` holds `inspired/` and `redial/`."""
+def load_inspired_dataset(data_dir: str | Path | None = None, links: str = 'linker',
+                          min_relation_count: int = 0, descriptions: bool = False) -> CRSDataset:
+    """INSPIRED with ReDial-small's KG and reviews (and, with `descriptions`, plots): train.jsonl but
+    every tenth dialog (dev), and dev.jsonl as the test split; `data_dir` holds `inspired/` and
+    `redial/`."""
     if links not in INSPIRED_LINKS: raise ValueError(f"links should be one of {INSPIRED_LINKS}, got {links!r}")
     root = Path(data_dir) if data_dir is not None else shared_data_dir()
     if root is None or not (root / 'inspired').is_dir() or not (root / 'redial').is_dir():
@@ -597,9 +606,10 @@ class DatasetUnavailable(ValueError):
     "A dataset name that cannot be loaded here: unknown, or its files are missing."
 
 def split_subset(name: str) -> tuple[str, int | None]:
-    "`'redial-3k@1700'` -> `('redial-3k', 1700)`: a registered dataset with only its first N training dialogs."
+    "`'redial-3k@1700'` -> `('redial-3k', 1700)`: a dataset with only its first N training dialogs."
     base, _, n = name.partition('@')
-    return (base, int(n)) if n.isdigit() and int(n) > 0 and not base.startswith('folder:') else (name, None)
+    subset = n.isdigit() and int(n) > 0 and not base.startswith('folder:')
+    return (base, int(n)) if subset else (name, None)
 
 def dataset_problem(name: str) -> str | None:
     "Why dataset `name` cannot be loaded, judged from its name and files without loading it (None: none)."
@@ -616,22 +626,26 @@ def dataset_problem(name: str) -> str | None:
     return None
 
 def first_train_dialogs(ds: CRSDataset, n: int) -> CRSDataset:
-    "`ds` named `name@n`, with its first `n` training dialogs (dev and test unchanged): a point of a learning curve."
-    if n > len(ds.splits['train']): raise DatasetUnavailable(f"{ds.name} has {len(ds.splits['train'])} training dialogs, not {n}")
+    "`ds` as `name@n`: its first `n` training dialogs, the same dev and test (a learning-curve point)."
+    if n > (has := len(ds.splits['train'])):
+        raise DatasetUnavailable(f"{ds.name} has {has} training dialogs, not {n}")
     out = replace(ds, name=f'{ds.name}@{n}', splits=ds.splits | {'train': ds.splits['train'][:n]})
     if hasattr(ds, 'load_report'): out.load_report = ds.load_report
     return out
 
 def load_dataset(name: str, seed: int = 0, n_dialogs: int = MovieWorldConfig.n_dialogs, log=print,
                  descriptions: bool = False) -> CRSDataset:
-    """The `CRSDataset` called `name` (one of `DATASETS`, `NAME@N`: its first N training dialogs, or folder:PATH); `seed` and `n_dialogs` shape MovieWorld
-    only; `descriptions`: load the movies' plots too (ReDial's and INSPIRED's; a folder has its own, if any)."""
+    """The `CRSDataset` called `name`: one of `DATASETS`, `NAME@N` (its first N training dialogs) or
+    folder:PATH. `seed` and `n_dialogs` shape MovieWorld only; `descriptions`: load the movies' plots
+    too (ReDial's and INSPIRED's; a folder has its own, if any)."""
     if (problem := dataset_problem(name)) is not None: raise DatasetUnavailable(problem)
-    if (subset := split_subset(name))[1] is not None: return first_train_dialogs(load_dataset(subset[0], descriptions=descriptions), subset[1])
+    if (subset := split_subset(name))[1] is not None:
+        return first_train_dialogs(load_dataset(subset[0], descriptions=descriptions), subset[1])
     if name == 'movieworld':
         if descriptions: raise DatasetUnavailable('movieworld has no descriptions')
         return generate_movieworld(MovieWorldConfig(n_dialogs=n_dialogs, seed=seed))
     if name == 'inspired': return load_inspired_dataset(shared_data_dir(), descriptions=descriptions)
     if name.startswith('folder:'): return load_folder(folder_of(name), log)
-    return load_redial_small(shared_data_dir() / 'redial', train_extra=name == 'redial-3k', descriptions=descriptions)
+    return load_redial_small(shared_data_dir() / 'redial', train_extra=name == 'redial-3k',
+                             descriptions=descriptions)
 
