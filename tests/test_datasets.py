@@ -101,3 +101,16 @@ def test_descriptions_are_a_fourth_view_end_to_end(tmp_path):
                  if set(t.movies) & ds.descriptions.keys())
     a = agent.answer(turns, stage='fine')
     assert a.description_attention and abs(sum(r['weight'] for r in a.description_attention) - 1) < 1e-4
+
+
+def test_learning_curve_subsets(tmp_path, redial_dir):
+    "NAME@N keeps the first N training dialogs and the same dev and test; too many is refused in one line."
+    small, part = load_dataset('redial-small'), load_dataset('redial-3k@1700')
+    assert part.name == 'redial-3k@1700' and len(part.splits['train']) == 1700
+    assert [d.id for d in part.splits['train'][:811]] == [d.id for d in small.splits['train']]
+    assert all([d.id for d in part.splits[s]] == [d.id for d in small.splits[s]] for s in ('dev', 'test'))
+    run = tmp_path / 'run'
+    r = subprocess.run([SCRIPT, '--dataset', 'redial-small@5000', '--out', run], capture_output=True, text=True)
+    last = r.stderr.strip().splitlines()[-1]       # after the load's own anomaly warning
+    assert r.returncode != 0 and 'has 811 training dialogs, not 5000' in last and not run.exists()
+    assert 'Traceback' not in r.stderr
