@@ -280,9 +280,9 @@ def load_movie_descriptions(path: str | Path, movie_map: dict,
         raise DataError(path, 'top level', f'expected an object movie id -> info, got {_show(raw)}')
     out = {}
     for movie, info in raw.items():
-        record = f'movie {_show(movie)}'
         if not re.fullmatch(r'[0-9]{1,18}', movie):
-            raise DataError(path, record, 'the key is not a ReDial movie id')
+            raise DataError(path, f'movie {_show(movie)}', 'the key is not a ReDial movie id')
+        record = f'movie {movie}'
         if not isinstance(info, dict) or not isinstance(info.get('plot') or '', str):
             raise DataError(path, record, f'expected an object with a string plot, got {_show(info, 50)}')
         report.counts[str(path)]['movies'] += 1
