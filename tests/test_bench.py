@@ -25,3 +25,20 @@ def test_quick_bench_writes_tables(tmp_path):
     for heading in ('## movieworld', '### Ablations (Table 4)', '### Conversation', '### Targets'): assert heading in report
     for name in BASELINES + ABLATIONS: assert f'| {name} |' in report
     print(report)   # shown with -s: the CI-sized tables
+
+
+def test_plot_view_row_on_a_folder_with_descriptions(tmp_path):
+    "'+ plot view' is run only when named, pre-trains four views and gets its own table."
+    import shutil
+    tiny = Path(__file__).parent / 'fixtures' / 'tiny_crs'
+    folder = tmp_path / 'described'
+    shutil.copytree(tiny, folder)
+    items = [line.split('\t')[0] for line in (tiny / 'items.tsv').read_text().splitlines()]
+    (folder / 'descriptions.jsonl').write_text(''.join(json.dumps({'item': x, 'sentences': [f'{x} is a long film.']}) + '\n'
+                                                       for x in items))
+    out = tmp_path / 'bench'
+    subprocess.run([SCRIPT, '--quick', '--datasets', f'folder:{folder}', '--systems', 'kbrd,c2crs,+ plot view',
+                    '--no_generate', '--out', out], check=True, capture_output=True, text=True)
+    runs = json.loads((out / 'bench.json').read_text())['runs']
+    assert sorted(r['system'] for r in runs) == ['+ plot view', 'c2crs', 'kbrd']
+    assert '### Beyond the paper: a fourth view' in (out / 'bench.md').read_text()
