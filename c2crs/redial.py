@@ -22,11 +22,11 @@ __all__ = ['SAFE_GLOBALS', 'MENTION_RE', 'REDIAL_KEYS', 'TITLES', 'ABBREVIATION'
            'UnsafePickleError', 'RestrictedUnpickler', 'load_pickle', 'uri_label', 'entity_uris', 'read_edges',
            'relation_map', 'relation_counts', 'load_kgsf_kg', 'movie_entity_map', 'LoadReport', 'rewrite_mentions',
            'parse_redial_line', 'redial_turn', 'load_redial_dialogs', 'detokenize', 'load_revcore_reviews',
-           'load_movie_descriptions', 'every_tenth_out', 'load_redial_small', 'load_redial_3k', 'inspired_turn',
-           'load_inspired', 'load_inspired_dataset', 'cache_dir', 'sha256_file', 'download', 'fetch_redial_small',
-           'read_tsv', 'folder_kg', 'folder_dialogs', 'folder_reviews', 'load_folder', 'unicrs_turn',
-           'redial_conversation', 'save_folder', 'folder_of', 'DatasetUnavailable', 'split_subset', 'dataset_problem',
-           'first_train_dialogs', 'load_dataset']
+           'load_movie_descriptions', 'every_tenth_out', 'redial_kg', 'with_item_texts', 'load_redial_small',
+           'load_redial_3k', 'inspired_turn', 'load_inspired', 'load_inspired_dataset', 'cache_dir', 'sha256_file',
+           'download', 'fetch_redial_small', 'read_tsv', 'folder_kg', 'folder_dialogs', 'folder_reviews', 'load_folder',
+           'unicrs_turn', 'redial_conversation', 'save_folder', 'folder_of', 'DatasetUnavailable', 'split_subset',
+           'dataset_problem', 'first_train_dialogs', 'load_dataset']
 
 # %% ../nbs/03_redial.ipynb #c006
 SAFE_GLOBALS = {('collections', 'defaultdict'), *(('builtins', n) for n in
@@ -298,6 +298,21 @@ def every_tenth_out(dialogs: list) -> tuple[list, list]:
     "The dialogs but every tenth (`i % 10 == 9`), and those tenths: the protocol's train / dev carve."
     return [x for i, x in enumerate(dialogs) if i % 10 != 9], dialogs[9::10]
 
+def redial_kg(d: Path, min_relation_count: int = 0) -> tuple[KnowledgeGraph, dict, dict]:
+    "The KGSF KG in ReDial folder `d`, its entity URI -> id map, and the movie id -> entity map."
+    kg, e2i = load_kgsf_kg(d / 'kg', min_relation_count), load_pickle(d / 'kg/entity2entityId.pkl')
+    return kg, e2i, movie_entity_map(load_pickle(d / 'kg/id2entity.pkl'), e2i, d / 'kg/id2entity.pkl')
+
+def with_item_texts(name: str, label: str, splits: dict, kg: KnowledgeGraph, d: Path, movie_map: dict,
+                    report: LoadReport, descriptions: bool) -> CRSDataset:
+    "`splits` on `kg` with RevCore's reviews (and, with `descriptions`, plots) from `d`; anomalies warned."
+    reviews = load_revcore_reviews(d / 'reviews/movie2tokenreview_helpful.pkl', movie_map, report)
+    ds = CRSDataset(name, splits, kg, reviews)
+    if descriptions: ds.descriptions = load_movie_descriptions(d / 'movies/id2info.json', movie_map, report)
+    ds.load_report = report
+    report.issues.warn(f'{label} anomalies (kept or skipped as stated)')
+    return ds
+
 def load_redial_small(data_dir: str | Path | None = None, min_relation_count: int = 0, strict: bool = False,
                       train_extra: bool = False, descriptions: bool = False) -> CRSDataset:
     """ReDial-small as a `CRSDataset` (train/dev from valid_data.jsonl, test from test_data.jsonl);
@@ -308,8 +323,7 @@ def load_redial_small(data_dir: str | Path | None = None, min_relation_count: in
     if data_dir is None and (shared := shared_data_dir()) is not None: data_dir = shared / 'redial'
     if data_dir is None or not Path(data_dir).is_dir(): raise FileNotFoundError(f"{label} folder not found: {data_dir}")
     d, report = Path(data_dir), LoadReport()
-    kg = load_kgsf_kg(d / 'kg', min_relation_count)
-    movie_map = movie_entity_map(load_pickle(d / 'kg/id2entity.pkl'), load_pickle(d / 'kg/entity2entityId.pkl'), d / 'kg/id2entity.pkl')
+    kg, _, movie_map = redial_kg(d, min_relation_count)
     linker = EntityLinker(kg)
     load = lambda file: sorted(load_redial_dialogs(d / file, kg, movie_map, linker, report, strict), key=lambda x: int(x.id))
     valid = load('valid_data.jsonl')
@@ -320,11 +334,7 @@ def load_redial_small(data_dir: str | Path | None = None, min_relation_count: in
         if clash := next((x.id for x in extra if x.id in held), None):
             raise DataError(d / 'train_extra.jsonl', f'conversation {clash}', 'also in valid_data or test_data')
         splits['train'] += extra
-    ds = CRSDataset(name, splits, kg, load_revcore_reviews(d / 'reviews/movie2tokenreview_helpful.pkl', movie_map, report))
-    if descriptions: ds.descriptions = load_movie_descriptions(d / 'movies/id2info.json', movie_map, report)
-    ds.load_report = report
-    report.issues.warn(f'{label} anomalies (kept or skipped as stated)')
-    return ds
+    return with_item_texts(name, label, splits, kg, d, movie_map, report, descriptions)
 
 def load_redial_3k(data_dir: str | Path | None = None, min_relation_count: int = 0, strict: bool = False,
                    descriptions: bool = False) -> CRSDataset:
@@ -413,18 +423,12 @@ def load_inspired_dataset(data_dir: str | Path | None = None, links: str = 'link
     if root is None or not (root / 'inspired').is_dir() or not (root / 'redial').is_dir():
         raise FileNotFoundError(f"INSPIRED needs a folder with inspired/ and redial/ (../shared/data); not found: {root}")
     d, report = root / 'redial', LoadReport()
-    kg = load_kgsf_kg(d / 'kg', min_relation_count)
-    e2i = load_pickle(d / 'kg/entity2entityId.pkl')
-    movie_map = movie_entity_map(load_pickle(d / 'kg/id2entity.pkl'), e2i, d / 'kg/id2entity.pkl')
+    kg, e2i, movie_map = redial_kg(d, min_relation_count)
     linker = EntityLinker(kg) if links == 'linker' else None
     load = lambda file: load_inspired(root / 'inspired' / file, e2i, kg.item_ids, report, linker)
     (train, dev), test = every_tenth_out(load('train.jsonl')), load('dev.jsonl')
     splits = {'train': train, 'dev': dev, 'test': test}
-    ds = CRSDataset('inspired', splits, kg, load_revcore_reviews(d / 'reviews/movie2tokenreview_helpful.pkl', movie_map, report))
-    if descriptions: ds.descriptions = load_movie_descriptions(d / 'movies/id2info.json', movie_map, report)
-    ds.load_report = report
-    report.issues.warn('INSPIRED anomalies (kept or skipped as stated)')
-    return ds
+    return with_item_texts('inspired', 'INSPIRED', splits, kg, d, movie_map, report, descriptions)
 
 
 # %% ../nbs/03_redial.ipynb #c071
