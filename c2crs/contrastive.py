@@ -127,8 +127,8 @@ class TripleBuilder:
         ents, mask, tokens = batch['context_entities'], batch['context_entities_mask'], batch['context_tokens']
         w = mention_weights(link_rows(tokens, self.vocab, self.linker), ents, mask, tokens.shape[1])
         known = self.about if self.described is None else self.about.keys() | self.described.keys()
-        has_review = torch.tensor([[e in known for e in row] for row in ents.tolist()], dtype=bool)
-        example, slot = (mask & ((w.sum(-1) > 0) | has_review)).nonzero(as_tuple=True)
+        has_text = torch.tensor([[e in known for e in row] for row in ents.tolist()], dtype=bool)
+        example, slot = (mask & ((w.sum(-1) > 0) | has_text)).nonzero(as_tuple=True)
         entity = ents[example, slot]
         distinct, review_index = torch.unique(entity, return_inverse=True)
         sentences = lambda about: pad_reviews([about.get(e, []) for e in distinct.tolist()])

@@ -22,7 +22,7 @@ __all__ = ['ROLES', 'TOKEN_RE', 'SPECIALS', 'PAD', 'UNK', 'BOS', 'EOS', 'ITEM', 
            'CRSDataset', 'tokenize', 'item_mention', 'label_tokens', 'render', 'Vocab', 'EntityLinker',
            'EncodingConfig', 'Example', 'ContextTracker', 'dialog_examples', 'ReviewBank', 'pad', 'pad_reviews',
            'collate', 'batch_order', 'batches', 'build_vocab', 'EncodedDataset', 'encode_dataset', 'epoch_batches',
-           'show_dialog', 'split_stats', 'kg_stats', 'dataset_stats', 'plot_overview']
+           'show_dialog', 'split_stats', 'text_coverage', 'kg_stats', 'dataset_stats', 'plot_overview']
 
 # %% ../nbs/01_data.ipynb #c005
 ROLES = ('seeker', 'recommender')
@@ -314,6 +314,11 @@ class EncodedDataset:
     reviews: ReviewBank
     examples: dict[tuple[str, str], list[Example]]
     descriptions: ReviewBank | None = None
+    @property
+    def banks(self) -> dict[str, ReviewBank]:
+        "The sentence banks by the view that reads them: 'review', and 'description' if there is one."
+        described = {} if self.descriptions is None else {'description': self.descriptions}
+        return {'review': self.reviews} | described
 
 def encode_dataset(ds: CRSDataset, cfg: EncodingConfig = EncodingConfig(), min_freq: int = 1) -> EncodedDataset:
     "Build the vocabulary on `train` and encode every split for both tasks."
@@ -359,21 +364,20 @@ def split_stats(dialogs: list[Dialog]) -> dict:
             'entities per turn': round(np.mean([len(t.entities) for t in turns]), 2) if turns else 0.0}
 
 # %% ../nbs/01_data.ipynb #c052
+def text_coverage(kg: KnowledgeGraph, texts: dict[int, list[str]], noun: str, adjective: str) -> dict:
+    "How many items have `texts` (reviews, descriptions) and how many sentences each, on average."
+    covered = [int(e) for e in kg.item_ids if texts.get(int(e))]
+    mean = round(np.mean([len(texts[e]) for e in covered]), 2) if covered else 0.0
+    return {f'items with {noun}s': len(covered), f'{noun} sentences per {adjective} item': mean}
+
 def kg_stats(kg: KnowledgeGraph, reviews: dict[int, list[str]],
              descriptions: dict | None = None) -> dict:
     "Size and degree of the KG, and review (and description) coverage of its items."
     degree = torch.bincount(kg.edge_index.flatten(), minlength=kg.n_entities)
-    reviewed = [int(e) for e in kg.item_ids if reviews.get(int(e))]
     out = {'entities': kg.n_entities, 'relations': kg.n_relations, 'edges': kg.n_edges, 'items': kg.n_items,
-            'mean degree': round(degree.float().mean().item(), 2), 'isolated entities': int((degree == 0).sum()),
-            'items with reviews': len(reviewed),
-            'review sentences per reviewed item': round(np.mean([len(reviews[e]) for e in reviewed]), 2) if reviewed else 0.0}
-    if descriptions:
-        described = [int(e) for e in kg.item_ids if descriptions.get(int(e))]
-        out |= {'items with descriptions': len(described),
-                'description sentences per described item':
-                    round(np.mean([len(descriptions[e]) for e in described]), 2)}
-    return out
+           'mean degree': round(degree.float().mean().item(), 2), 'isolated entities': int((degree == 0).sum())}
+    out |= text_coverage(kg, reviews, 'review', 'reviewed')
+    return out | (text_coverage(kg, descriptions, 'description', 'described') if descriptions else {})
 
 def dataset_stats(ds: CRSDataset) -> dict:
     "Statistics of every split, the KG, the reviews (and descriptions)."

@@ -243,14 +243,14 @@ def _answer(self: CRSAgent, history, stage: str, k: int, start: float) -> Answer
                 for e, w in zip(example.context_entities, weights)]
     views = self.review_views(stage)
     def attention(view, bank):
-        if views is None or view not in views.views or bank is None: return []
+        if views is None or view not in views.views: return []
         weights = review_attention(views, batch, view)
         return [{'sentence': ' '.join(self.enc.vocab.decode(s)), 'weight': round(float(w), 4)}
                 for s, w in zip(bank.for_items(example.context_items), weights)]
+    texts = {view: attention(view, bank) for view, bank in self.enc.banks.items()}
     tokens, reply = self.write_reply(batch, movies[0]['entity'])
-    return Answer(stage, movies, links, entities, attention('review', self.enc.reviews), reply, tokens,
-                  not example.context_entities, round(time.perf_counter() - start, 4),
-                  attention('description', self.enc.descriptions))
+    return Answer(stage, movies, links, entities, texts['review'], reply, tokens, not example.context_entities,
+                  round(time.perf_counter() - start, 4), texts.get('description', []))
 
 # %% ../nbs/11_demo.ipynb #c041
 @patch

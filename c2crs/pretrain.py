@@ -69,9 +69,8 @@ def train_epoch(views: ViewSet, enc: EncodedDataset, stage: str, cfg: PretrainCo
     "Epoch `epoch` (0-based, of `epochs`) of the `stage` loss; its history row: the mean loss parts."
     device, examples = next(views.parameters()).device, enc.examples[cfg.task, 'train']
     n_batches = -(-len(examples) // cfg.batch_size)
-    banks = {'review': enc.reviews, 'description': enc.descriptions}
-    chunks = {n: catalogue_chunks(enc, n_batches, cfg.seed * 1000 + epoch, b) for n, b in banks.items()
-              if stage == 'fine' and cfg.catalogue and b and n in views.views}
+    chunks = {n: catalogue_chunks(enc, n_batches, cfg.seed * 1000 + epoch, b) for n, b in enc.banks.items()
+              if stage == 'fine' and cfg.catalogue and n in views.views}
     views.train(); sums, n = {}, 0
     for i, batch in enumerate(epoch_batches(examples, enc, cfg, epoch, f'{stage} epoch {epoch + 1}/{epochs}')):
         triples = triples_to(builder(batch), device) if stage == 'fine' else None

@@ -317,8 +317,7 @@ def load_redial_small(data_dir: str | Path | None = None, min_relation_count: in
                       train_extra: bool = False, descriptions: bool = False) -> CRSDataset:
     """ReDial-small as a `CRSDataset` (train/dev from valid_data.jsonl, test from test_data.jsonl);
     with `train_extra`, ReDial-3k: the same dev and test, train_extra.jsonl's dialogs added to
-    train;
-    with `descriptions`, the movies' plots (movies/id2info.json) as `ds.descriptions`."""
+    train; with `descriptions`, the movies' plots (movies/id2info.json) as `ds.descriptions`."""
     name, label = ('redial-3k', 'ReDial-3k') if train_extra else ('redial-small', 'ReDial-small')
     if data_dir is None and (shared := shared_data_dir()) is not None: data_dir = shared / 'redial'
     if data_dir is None or not Path(data_dir).is_dir(): raise FileNotFoundError(f"{label} folder not found: {data_dir}")
