@@ -31,9 +31,9 @@ __all__ = ['BASELINES', 'CONTROLS', 'ABLATIONS', 'EXTENSIONS', 'GENERATORS', 'PA
            'rss_bytes', 'measured', 'without_edges', 'ablation_views', 'thinned', 'MultiTask', 'multi_task_model',
            'pretrained_views', 'train_recommender', 'zero_shot_examples', 'zero_shot_metrics', 'run_recommender',
            'dev_sweep', 'train_reply_model', 'run_generator', 'bench_plan', 'run_key', 'training_settings',
-           'run_settings', 'same_settings', 'load_results', 'run_bench', 'mean_std', 'summarize', 'cell', 'task_table',
-           'beats', 'target_checks', 'bench_report', 'merge_results', 'bench_groups', 'group_folder', 'run_group',
-           'cpu_count', 'run_parallel', 'bench_config', 'c2crs_bench']
+           'run_settings', 'with_new_settings', 'same_settings', 'load_results', 'run_bench', 'mean_std', 'summarize',
+           'cell', 'task_table', 'beats', 'target_checks', 'bench_report', 'merge_results', 'bench_groups',
+           'group_folder', 'run_group', 'cpu_count', 'run_parallel', 'bench_config', 'c2crs_bench']
 
 # %% ../nbs/10_bench.ipynb #c005
 BASELINES = ('popularity', 'repeat', 'textcnn', 'kbrd', 'c2crs')
@@ -280,9 +280,15 @@ def run_settings(settings: dict, run: dict) -> dict:
     if run['dataset'] != 'movieworld': s.pop('n_dialogs', None)
     return s
 
+def with_new_settings(saved: dict) -> dict:
+    "`saved` with the settings added since at their defaults: what the code that saved it did."
+    now = training_settings(BenchConfig())
+    fill = lambda k, v: now[k] | v if isinstance(v, dict) and isinstance(now.get(k), dict) and k != 'schedules' else v
+    return now | {k: fill(k, v) for k, v in saved.items()}
+
 def same_settings(run: dict, saved: dict, settings: dict) -> bool:
     "Was `run`, saved under `saved` settings, made with the settings it would get under `settings`?"
-    return run_settings(saved, run) == run_settings(settings, run)
+    return run_settings(with_new_settings(saved), run) == run_settings(settings, run)
 
 def load_results(path: Path, settings: dict) -> list[dict]:
     "Runs saved at `path` that `settings` would make the same way (none if the file is missing)."

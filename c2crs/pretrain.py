@@ -20,9 +20,10 @@ from .contrastive import (FINE_VIEWS, TripleBuilder, alignment, coarse_inputs, c
 
 # %% auto #0
 __all__ = ['STAGES', 'PretrainConfig', 'to_device', 'triples_to', 'catalogue_chunks', 'train_epoch', 'train_stage',
-           'heldout_examples', 'heldout_vectors', 'word_entity_recall', 'alignment_metrics', 'save_model',
-           'save_checkpoint', 'load_checkpoint', 'run_settings', 'settings_diff', 'rng_states', 'set_rng_states',
-           'save_training_state', 'load_training_state', 'restore_training_state', 'stage_todo', 'pretrain']
+           'heldout_examples', 'heldout_vectors', 'word_entity_recall', 'alignment_metrics', 'selection_score',
+           'keep_if_best', 'save_model', 'save_checkpoint', 'load_checkpoint', 'run_settings', 'settings_diff',
+           'rng_states', 'set_rng_states', 'save_training_state', 'load_training_state', 'restore_training_state',
+           'stage_todo', 'pretrain']
 
 # %% ../nbs/06_pretrain.ipynb #c005
 @dataclass
@@ -39,6 +40,7 @@ class PretrainConfig:
     task: str = 'recommend'     # which examples give the training contexts: 'recommend' or 'generate'
     mask_false_negatives: bool = True   # rows of one dialog or one target are not each other's negatives
     catalogue: bool = True      # fine stage: entity <-> review pairs of every reviewed item, spread over the batches
+    select: str | None = None   # a split ('dev'): end with the weights of the epoch best aligned there
     seed: int = 0
     device: str | None = None   # None: CUDA if available, else CPU
 
@@ -146,6 +148,18 @@ def alignment_metrics(vectors: dict) -> dict[str, float]:
         out |= {'word-entity R@1': r[1], 'word-entity R@10': r[10], 'word-entity alignment': alignment(vectors['word'], vectors['node'])}
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}
 
+# %% ../nbs/06_pretrain.ipynb #s002
+def selection_score(metrics: dict) -> float:
+    "Mean Recall@1 over the pairs of views and word->entity: one number to choose epochs by."
+    r1 = [v for k, v in metrics.items() if k.endswith(' R@1')]
+    return sum(r1) / len(r1)
+
+def keep_if_best(report: dict, views: ViewSet, stage: str, epoch: int, score: float) -> None:
+    "Keep `views`' weights in `report` if `score` beats every earlier epoch's (ties: the earlier epoch)."
+    if score <= report.get('selected', {}).get('score', float('-inf')): return
+    report['selected'] = {'stage': stage, 'epoch': epoch, 'score': score}
+    report['selected_state'] = {k: v.detach().cpu().clone() for k, v in views.state_dict().items()}
+
 # %% ../nbs/06_pretrain.ipynb #c018
 def save_model(path: str | Path, kind: str, model: torch.nn.Module, vocab, **fields) -> Path:
     "Atomically write one model as plain data: its kind, vocabulary, CPU weights and `fields` (dataclass configs become dicts)."
@@ -238,8 +252,11 @@ def pretrain(enc: EncodedDataset, enc_cfg: EncoderConfig = EncoderConfig(), cfg:
     """Coarse then fine pre-training of `views` (default: fresh `default_views`); returns them and a report with, per stage,
     held-out vectors and alignment metrics (unless `eval_split` is None), losses, seconds and (if `keep_states`) the weights.
     With `out_dir`: a checkpoint per stage and `training.pt` after every epoch, which `resume` continues from.
-    `curve`: splits whose alignment is measured after every epoch too (`report['curve']`, one row per epoch and split)."""
+    `curve`: splits whose alignment is measured after every epoch too (`report['curve']`, one row per epoch and split).
+    `cfg.select`: a split measured after every epoch; the views end with the weights of the epoch of either stage
+    whose `selection_score` there was best (`report['selected']` says which)."""
     if resume and not out_dir: raise ValueError('resume=True needs the out_dir that holds training.pt')
+    if cfg.select == 'test': raise ValueError("select='test' would choose on the test split; select on 'dev'")
     set_seed(cfg.seed)
     four = enc.descriptions is not None
     if views is None: views = default_views(len(enc.vocab), enc.ds.kg, enc_cfg, descriptions=four)
@@ -266,9 +283,12 @@ def pretrain(enc: EncodedDataset, enc_cfg: EncoderConfig = EncoderConfig(), cfg:
         start, before = time.perf_counter(), report['seconds'].get(stage, 0.0)
         def epoch_end(row):
             report['history'].append(row); report['seconds'][stage] = round(before + time.perf_counter() - start, 1)
-            report['curve'] += [{'stage': stage, 'epoch': row['epoch'], 'split': split,
-                                 **alignment_metrics(heldout_vectors(views, enc, builder, split))} for split in curve]
+            measured = {s: alignment_metrics(heldout_vectors(views, enc, builder, s))
+                        for s in dict.fromkeys([*curve, *([cfg.select] if cfg.select else [])])}
+            report['curve'] += [{'stage': stage, 'epoch': row['epoch'], 'split': s, **measured[s]} for s in curve]
+            if cfg.select: keep_if_best(report, views, stage, row['epoch'], selection_score(measured[cfg.select]))
             save(stage, row['epoch'], False, opt)
         train_stage(views, enc, stage, cfg, epochs, builder, opt, first, epoch_end)
+        if stage == 'fine' and 'selected_state' in report: views.load_state_dict(report['selected_state'])
         report['seconds'].setdefault(stage, 0.0); after(stage); save(stage, epochs, True)
     return views, report
