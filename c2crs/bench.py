@@ -11,7 +11,6 @@ from pathlib import Path
 
 import torch
 from torch import nn, Tensor
-from fastcore.script import call_parse
 
 from .core import get_device, markdown_table, save_json, set_seed
 from .data import EncodedDataset, encode_dataset
@@ -33,7 +32,7 @@ __all__ = ['BASELINES', 'CONTROLS', 'ABLATIONS', 'EXTENSIONS', 'GENERATORS', 'PA
            'dev_sweep', 'train_reply_model', 'run_generator', 'bench_plan', 'run_key', 'training_settings',
            'run_settings', 'with_new_settings', 'same_settings', 'load_results', 'run_bench', 'mean_std', 'summarize',
            'cell', 'task_table', 'beats', 'target_checks', 'bench_report', 'merge_results', 'bench_groups',
-           'group_folder', 'run_group', 'cpu_count', 'run_parallel', 'bench_config', 'c2crs_bench']
+           'group_folder', 'run_group', 'cpu_count', 'run_parallel', 'bench_config', 'bench_command']
 
 # %% ../nbs/10_bench.ipynb #c005
 BASELINES = ('popularity', 'repeat', 'textcnn', 'kbrd', 'c2crs')
@@ -474,16 +473,9 @@ def bench_config(quick: bool = False, datasets: str | None = None, seeds: int | 
 
 
 # %% ../nbs/10_bench.ipynb #c056
-@call_parse
-def c2crs_bench(out: str = 'runs/bench',   # folder for bench.json and bench.md
-                quick: bool = False,       # CI-sized subset: MovieWorld, one seed, one epoch per stage
-                datasets: str = None,      # comma-separated, e.g. 'movieworld,redial-small' (default: all)
-                seeds: int = None,         # number of seeds (default: 3; 1 with --quick)
-                systems: str = None,       # comma-separated systems and ablations to run (default: all)
-                no_generate: bool = False, # recommenders only (no generator runs)
-                merge: str = None,         # comma-separated bench folders to combine into --out (runs nothing)
-                jobs: int = 1):            # worker processes, one (dataset, seed) group each (2 on two cores)
-    "Train and evaluate every system and ablation; write bench.json (every run) and bench.md (the tables)."
+def bench_command(out: str, quick: bool, datasets: str | None, seeds: int | None, systems: str | None,
+                  no_generate: bool, merge: str | None, jobs: int):
+    "What `c2crs_bench` does with its flags (chapter 13): run or merge, then write bench.md and print it."
     try: cfg = bench_config(quick, datasets, seeds, systems, not no_generate)
     except ValueError as e: raise SystemExit(f'c2crs_bench: {e}') from None
     if merge: return print(bench_report(merge_results(merge.split(','), out, training_settings(cfg))))

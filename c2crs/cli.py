@@ -9,8 +9,6 @@ import copy
 from dataclasses import asdict
 from pathlib import Path
 
-from fastcore.script import call_parse
-
 from .core import DataError, format_table, save_json, set_seed
 from .redial import DatasetUnavailable, folder_of, load_dataset
 from .data import dataset_stats, encode_dataset, plot_overview
@@ -24,7 +22,7 @@ from .converse import (ConverseConfig, GeneratorConfig, build_generator, evaluat
 
 # %% auto #0
 __all__ = ['dataset_arg', 'run_folder_name', 'open_dataset', 'describe_data', 'pretrain_views', 'recommend_step', 'converse_step',
-           'run_pipeline', 'c2crs_run']
+           'run_pipeline', 'run_command']
 
 # %% ../nbs/12_cli.ipynb #c006
 def dataset_arg(name: str) -> str:
@@ -117,19 +115,9 @@ def run_pipeline(dataset: str = 'movieworld', out: str | Path = 'runs/movieworld
     return metrics
 
 # %% ../nbs/12_cli.ipynb #c015
-@call_parse
-def c2crs_run(dataset: str = 'movieworld',  # movieworld (embedded), redial-small, redial-3k, inspired (../shared/data), folder:PATH
-              out: str = None,              # run folder (default: runs/<dataset>)
-              seed: int = 0,                # fixes data, initialisation and batch order
-              n_dialogs: int = MovieWorldConfig.n_dialogs,  # MovieWorld size
-              coarse_epochs: int = PretrainConfig.coarse_epochs,  # pre-training epochs of the coarse stage
-              fine_epochs: int = PretrainConfig.fine_epochs,      # then of the fine stage
-              rec_epochs: int = 20,         # recommender fine-tuning epochs at most (early stopping on dev)
-              gen_epochs: int = None,       # response generator training epochs (default: enough for 200 steps, >= 3)
-              descriptions: bool = False,   # the movies' plots as a fourth view (ReDial, INSPIRED)
-              no_umap: bool = False,        # skip the UMAP figure (saves numba's ~30 s compile)
-              resume: bool = False):        # continue pre-training after its last epoch (same flags); recommender and generator rerun
-    "Run the c2crs pipeline on a dataset and write config, stats, checkpoints, figures and metrics into a run folder."
+def run_command(dataset: str, out: str | None, seed: int, n_dialogs: int, coarse_epochs: int, fine_epochs: int,
+                rec_epochs: int, gen_epochs: int | None, descriptions: bool, no_umap: bool, resume: bool):
+    "What `c2crs_run` does with its flags (chapter 13): the whole pipeline into a run folder."
     cfg = PretrainConfig(coarse_epochs=coarse_epochs, fine_epochs=fine_epochs, seed=seed)
     conv = ConverseConfig(epochs=gen_epochs or ConverseConfig.epochs, min_steps=0 if gen_epochs else 200, seed=seed)
     ds = open_dataset(dataset, seed, n_dialogs, 'c2crs_run', descriptions)

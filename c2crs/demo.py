@@ -12,7 +12,6 @@ from pathlib import Path
 import torch
 from torch import nn, Tensor
 from fastcore.basics import patch
-from fastcore.script import call_parse
 
 from .core import DataError, save_json, set_seed
 from .data import (EOS, CRSDataset, ContextTracker, EncodedDataset, EntityLinker, Example, Turn, collate,
@@ -30,8 +29,8 @@ __all__ = ['MAX_CHARS', 'STAGES', 'esc', 'PANELS', 'CHAT_HELP', 'APP_CELLS', 'cl
            'stage_head', 'explain_scores', 'review_attention', 'random_views', 'load_views', 'from_dict', 'check_vocab',
            'has_description_view', 'load_state', 'Answer', 'CRSAgent', 'one_thread', 'save_component', 'load_component',
            'load_recommender', 'load_generator', 'rebuild_dataset', 'quick_run', 'table_html', 'bars_html', 'turn_text',
-           'transcript_html', 'links_html', 'DemoApp', 'demo_ui', 'format_answer', 'chat', 'input_lines', 'c2crs_chat',
-           'app_notebook', 'voila_args', 'c2crs_demo']
+           'transcript_html', 'links_html', 'DemoApp', 'demo_ui', 'format_answer', 'chat', 'input_lines',
+           'chat_command', 'app_notebook', 'voila_args', 'demo_command']
 
 # %% ../nbs/11_demo.ipynb #c005
 MAX_CHARS = 2000   # characters kept per utterance (the most recent ones); the model reads <= 256 tokens
@@ -507,11 +506,8 @@ def input_lines(prompt: str = 'you> '):
         try: yield input(prompt)
         except (EOFError, KeyboardInterrupt): print(); return
 
-@call_parse
-def c2crs_chat(run_dir: str = 'runs/movieworld',  # run folder written by c2crs_run
-               stage: str = 'fine-tuned',         # KG encoder stage: random, coarse, fine or fine-tuned
-               k: int = 5):                       # movies shown per answer
-    "Chat in the terminal with the system trained in a run folder (one seeker utterance per line)."
+def chat_command(run_dir: str, stage: str, k: int):
+    "What `c2crs_chat` does (flags: chapter 13): chat in the terminal with the system trained in `run_dir`."
     for stream in (sys.stdout, sys.stderr): getattr(stream, 'reconfigure', lambda **_: None)(errors='replace')
     try: agent = CRSAgent.from_run(run_dir, stage, k)
     except (FileNotFoundError, DataError, ValueError) as e: raise SystemExit(f'c2crs_chat: {e}')
@@ -536,12 +532,8 @@ def voila_args(app: Path, port: int, no_browser: bool) -> list[str]:
     return [str(app), f'--port={port}', '--Voila.ip=127.0.0.1', '--show_tracebacks=True', '--theme=light'] + (
         ['--no-browser'] if no_browser else [])
 
-@call_parse
-def c2crs_demo(run_dir: str = 'runs/movieworld',  # run folder written by c2crs_run
-               port: int = 8866,                  # localhost port to serve on
-               no_browser: bool = False,          # do not open a browser tab
-               stage: str = 'fine-tuned'):        # KG encoder stage shown first
-    "Serve the widget demo of a run folder as a web app with Voila (http://127.0.0.1:PORT/)."
+def demo_command(run_dir: str, port: int, no_browser: bool, stage: str):
+    "What `c2crs_demo` does (flags: chapter 13): serve the widget demo of `run_dir` with Voila on localhost:`port`."
     run = Path(run_dir).resolve()
     if not (run / 'config.json').exists(): raise SystemExit(f'c2crs_demo: {run} is not a run folder (run c2crs_run first)')
     from voila.app import Voila

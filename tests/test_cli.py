@@ -2,6 +2,7 @@
 import json, subprocess, sys
 from pathlib import Path
 
+import pytest
 import torch
 
 from c2crs.cli import format_table, run_pipeline
@@ -53,3 +54,13 @@ def test_same_seed_same_metrics(tmp_path):
 def test_format_table_aligns_columns():
     lines = format_table({'train': {'dialogs': 1234}, 'dev': {'dialogs': 5}}).splitlines()
     assert len({len(l) for l in lines}) == 1
+
+
+@pytest.mark.parametrize('script', ['c2crs_run', 'c2crs_bench', 'c2crs_chat', 'c2crs_demo'])
+def test_help_does_not_import_torch(script):
+    "Every console script answers `--help` from its flags alone: torch (seconds of CPU) is never imported."
+    out = subprocess.run([sys.executable, '-X', 'importtime', SCRIPT.parent / script, '--help'], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0 and '--' in out.stdout, out.stderr[-2000:]
+    imported = {line.rsplit('|', 1)[-1].strip() for line in out.stderr.splitlines() if line.startswith('import time:')}
+    assert 'c2crs.commands' in imported and not imported & {'torch', 'torch_geometric', 'pandas'}
