@@ -81,6 +81,7 @@ def render_readme(dest):
         cell.source = '\n'.join(l for l in cell.source.splitlines() if not l.startswith('#|')).strip()
         cells.append(cell)
     nb.cells = cells
+    nb.metadata['language_info'] = {'name': 'python'}      # code blocks as ```python
     config = Config()
     config.TagRemovePreprocessor.enabled = True
     config.TagRemovePreprocessor.remove_input_tags = {'remove_input'}
