@@ -282,7 +282,8 @@ def run_settings(settings: dict, run: dict) -> dict:
 def with_new_settings(saved: dict) -> dict:
     "`saved` with the settings added since at their defaults: what the code that saved it did."
     now = training_settings(BenchConfig())
-    fill = lambda k, v: now[k] | v if isinstance(v, dict) and isinstance(now.get(k), dict) and k != 'schedules' else v
+    nested = lambda k, v: isinstance(v, dict) and isinstance(now.get(k), dict) and k != 'schedules'
+    fill = lambda k, v: now[k] | v if nested(k, v) else v
     return now | {k: fill(k, v) for k, v in saved.items()}
 
 def same_settings(run: dict, saved: dict, settings: dict) -> bool:
@@ -473,9 +474,9 @@ def bench_config(quick: bool = False, datasets: str | None = None, seeds: int | 
 
 
 # %% ../nbs/10_bench.ipynb #c056
-def bench_command(out: str, quick: bool, datasets: str | None, seeds: int | None, systems: str | None,
-                  no_generate: bool, merge: str | None, jobs: int):
-    "What `c2crs_bench` does with its flags (chapter 13): run or merge, then write bench.md and print it."
+def bench_command(out: str, quick: bool, datasets: str | None, seeds: int | None,
+                  systems: str | None, no_generate: bool, merge: str | None, jobs: int):
+    "What `c2crs_bench` does with its flags (chapter 13): run or merge, write bench.md, print it."
     try: cfg = bench_config(quick, datasets, seeds, systems, not no_generate)
     except ValueError as e: raise SystemExit(f'c2crs_bench: {e}') from None
     if merge: return print(bench_report(merge_results(merge.split(','), out, training_settings(cfg))))

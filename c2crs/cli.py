@@ -115,8 +115,9 @@ def run_pipeline(dataset: str = 'movieworld', out: str | Path = 'runs/movieworld
     return metrics
 
 # %% ../nbs/12_cli.ipynb #c015
-def run_command(dataset: str, out: str | None, seed: int, n_dialogs: int, coarse_epochs: int, fine_epochs: int,
-                rec_epochs: int, gen_epochs: int | None, descriptions: bool, no_umap: bool, resume: bool):
+def run_command(dataset: str, out: str | None, seed: int, n_dialogs: int, coarse_epochs: int,
+                fine_epochs: int, rec_epochs: int, gen_epochs: int | None, descriptions: bool,
+                no_umap: bool, resume: bool):
     "What `c2crs_run` does with its flags (chapter 13): the whole pipeline into a run folder."
     cfg = PretrainConfig(coarse_epochs=coarse_epochs, fine_epochs=fine_epochs, seed=seed)
     conv = ConverseConfig(epochs=gen_epochs or ConverseConfig.epochs, min_steps=0 if gen_epochs else 200, seed=seed)

@@ -507,7 +507,7 @@ def input_lines(prompt: str = 'you> '):
         except (EOFError, KeyboardInterrupt): print(); return
 
 def chat_command(run_dir: str, stage: str, k: int):
-    "What `c2crs_chat` does (flags: chapter 13): chat in the terminal with the system trained in `run_dir`."
+    "What `c2crs_chat` does (flags: chapter 13): chat in the terminal with the system in `run_dir`."
     for stream in (sys.stdout, sys.stderr): getattr(stream, 'reconfigure', lambda **_: None)(errors='replace')
     try: agent = CRSAgent.from_run(run_dir, stage, k)
     except (FileNotFoundError, DataError, ValueError) as e: raise SystemExit(f'c2crs_chat: {e}')
@@ -533,7 +533,7 @@ def voila_args(app: Path, port: int, no_browser: bool) -> list[str]:
         ['--no-browser'] if no_browser else [])
 
 def demo_command(run_dir: str, port: int, no_browser: bool, stage: str):
-    "What `c2crs_demo` does (flags: chapter 13): serve the widget demo of `run_dir` with Voila on localhost:`port`."
+    "What `c2crs_demo` does (flags: chapter 13): serve the demo of `run_dir` with Voila on `port`."
     run = Path(run_dir).resolve()
     if not (run / 'config.json').exists(): raise SystemExit(f'c2crs_demo: {run} is not a run folder (run c2crs_run first)')
     from voila.app import Voila

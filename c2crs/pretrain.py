@@ -40,7 +40,7 @@ class PretrainConfig:
     task: str = 'recommend'     # which examples give the training contexts: 'recommend' or 'generate'
     mask_false_negatives: bool = True   # rows of one dialog or one target are not each other's negatives
     catalogue: bool = True      # fine stage: entity <-> review pairs of every reviewed item, spread over the batches
-    select: str | None = None   # a split ('dev'): end with the weights of the epoch best aligned there
+    select: str | None = None   # a split ('dev'): end with the epoch best aligned there
     seed: int = 0
     device: str | None = None   # None: CUDA if available, else CPU
 
@@ -155,7 +155,7 @@ def selection_score(metrics: dict) -> float:
     return sum(r1) / len(r1)
 
 def keep_if_best(report: dict, views: ViewSet, stage: str, epoch: int, score: float) -> None:
-    "Keep `views`' weights in `report` if `score` beats every earlier epoch's (ties: the earlier epoch)."
+    "Keep `views`' weights in `report` if `score` beats every earlier epoch's (ties: the earlier)."
     if score <= report.get('selected', {}).get('score', float('-inf')): return
     report['selected'] = {'stage': stage, 'epoch': epoch, 'score': score}
     report['selected_state'] = {k: v.detach().cpu().clone() for k, v in views.state_dict().items()}
@@ -253,10 +253,10 @@ def pretrain(enc: EncodedDataset, enc_cfg: EncoderConfig = EncoderConfig(), cfg:
     held-out vectors and alignment metrics (unless `eval_split` is None), losses, seconds and (if `keep_states`) the weights.
     With `out_dir`: a checkpoint per stage and `training.pt` after every epoch, which `resume` continues from.
     `curve`: splits whose alignment is measured after every epoch too (`report['curve']`, one row per epoch and split).
-    `cfg.select`: a split measured after every epoch; the views end with the weights of the epoch of either stage
-    whose `selection_score` there was best (`report['selected']` says which)."""
+    `cfg.select`: a split measured after every epoch; the views end with the weights of the epoch
+    (of either stage) whose `selection_score` there was best (`report['selected']` says which)."""
     if resume and not out_dir: raise ValueError('resume=True needs the out_dir that holds training.pt')
-    if cfg.select == 'test': raise ValueError("select='test' would choose on the test split; select on 'dev'")
+    if cfg.select == 'test': raise ValueError("select='test' would choose on test; select on 'dev'")
     set_seed(cfg.seed)
     four = enc.descriptions is not None
     if views is None: views = default_views(len(enc.vocab), enc.ds.kg, enc_cfg, descriptions=four)
@@ -285,10 +285,14 @@ def pretrain(enc: EncodedDataset, enc_cfg: EncoderConfig = EncoderConfig(), cfg:
             report['history'].append(row); report['seconds'][stage] = round(before + time.perf_counter() - start, 1)
             measured = {s: alignment_metrics(heldout_vectors(views, enc, builder, s))
                         for s in dict.fromkeys([*curve, *([cfg.select] if cfg.select else [])])}
-            report['curve'] += [{'stage': stage, 'epoch': row['epoch'], 'split': s, **measured[s]} for s in curve]
-            if cfg.select: keep_if_best(report, views, stage, row['epoch'], selection_score(measured[cfg.select]))
+            report['curve'] += [{'stage': stage, 'epoch': row['epoch'], 'split': s, **measured[s]}
+                                for s in curve]
+            if cfg.select:
+                score = selection_score(measured[cfg.select])
+                keep_if_best(report, views, stage, row['epoch'], score)
             save(stage, row['epoch'], False, opt)
         train_stage(views, enc, stage, cfg, epochs, builder, opt, first, epoch_end)
-        if stage == 'fine' and 'selected_state' in report: views.load_state_dict(report['selected_state'])
+        if stage == 'fine' and 'selected_state' in report:
+            views.load_state_dict(report['selected_state'])
         report['seconds'].setdefault(stage, 0.0); after(stage); save(stage, epochs, True)
     return views, report
