@@ -9,12 +9,12 @@ import copy
 from dataclasses import asdict
 from pathlib import Path
 
-from .core import DataError, format_table, save_json, set_seed
+from .core import DataError, format_table, save_json, save_model, set_seed
 from .redial import DatasetUnavailable, folder_of, load_dataset
 from .data import dataset_stats, encode_dataset, plot_overview
 from .movieworld import MovieWorldConfig, view_signal_probe
 from .encoders import EncoderConfig
-from .pretrain import PretrainConfig, pretrain, save_model
+from .pretrain import PretrainConfig, pretrain
 from .viz import plot_cosine_hists, plot_stage_umaps
 from .recommend import RecommendConfig, evaluate, train_system
 from .converse import (ConverseConfig, GeneratorConfig, build_generator, evaluate_generator, recommender_item_filler,

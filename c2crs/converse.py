@@ -15,9 +15,9 @@ from torch import nn, Tensor
 from sacrebleu.metrics import BLEU
 
 from .core import adam, get_device, set_seed
-from .data import BOS, EOS, ITEM, PAD, EncodedDataset, Example, batches, epoch_batches, label_tokens
+from .data import (BOS, EOS, ITEM, PAD, EncodedDataset, Example, batches, epoch_batches, label_tokens,
+                        to_device)
 from .encoders import EncoderConfig, ViewSet, default_views
-from .pretrain import to_device
 from .recommend import recommend
 
 # %% auto #0

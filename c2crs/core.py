@@ -4,8 +4,9 @@
 
 # %% ../nbs/00_core.ipynb #c002
 from __future__ import annotations
-import json, os, random, tempfile, warnings
+import io, json, os, random, tempfile, warnings
 from collections import Counter
+from dataclasses import asdict, is_dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from torch import Tensor
 
 # %% auto #0
 __all__ = ['set_seed', 'get_device', 'adam', 'project_root', 'shared_data_dir', 'DataError', 'SkipLog', 'atomic_write_bytes',
-           'save_json', 'format_table', 'markdown_table', 'expected_ranks']
+           'save_json', 'save_model', 'load_checkpoint', 'format_table', 'markdown_table', 'expected_ranks']
 
 # %% ../nbs/00_core.ipynb #c005
 def set_seed(seed: int, deterministic: bool = True) -> None:
@@ -91,6 +92,22 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
 def save_json(obj, path: str | Path) -> Path:
     "Atomically write `obj` as indented JSON."
     return atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + '\n').encode())
+
+# %% ../nbs/00_core.ipynb #ck01
+def save_model(path: str | Path, kind: str, model: torch.nn.Module, vocab, **fields) -> Path:
+    "Atomically write one model as plain data: kind, vocabulary, CPU weights, `fields` (dataclasses as dicts)."
+    plain = {k: asdict(v) if is_dataclass(v) else v for k, v in fields.items()}
+    weights = {k: v.cpu() for k, v in model.state_dict().items()}
+    buf = io.BytesIO()
+    torch.save({'kind': kind, 'vocab': list(vocab.itos), 'state_dict': weights, **plain}, buf)
+    return atomic_write_bytes(path, buf.getvalue())
+
+def load_checkpoint(path: str | Path) -> dict:
+    "A checkpoint's contents, loaded with `weights_only=True` (plain data and tensors only)."
+    try: return torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e:   # refused globals, truncated or foreign files
+        why = str(e).partition('\n')[0] or 'empty or truncated file'
+        raise DataError(path, 'checkpoint', f"not a plain-data checkpoint: {type(e).__name__}: {why}") from None
 
 # %% ../nbs/00_core.ipynb #t008
 def format_table(rows: dict[str, dict]) -> str:

@@ -22,7 +22,7 @@ __all__ = ['ROLES', 'TOKEN_RE', 'SPECIALS', 'PAD', 'UNK', 'BOS', 'EOS', 'ITEM', 
            'CRSDataset', 'tokenize', 'item_mention', 'label_tokens', 'render', 'Vocab', 'EntityLinker',
            'EncodingConfig', 'Example', 'ContextTracker', 'dialog_examples', 'ReviewBank', 'pad', 'pad_reviews',
            'collate', 'batch_order', 'batches', 'build_vocab', 'EncodedDataset', 'encode_dataset', 'epoch_batches',
-           'show_dialog', 'split_stats', 'text_coverage', 'kg_stats', 'dataset_stats', 'plot_overview']
+           'to_device', 'show_dialog', 'split_stats', 'text_coverage', 'kg_stats', 'dataset_stats', 'plot_overview']
 
 # %% ../nbs/01_data.ipynb #c005
 ROLES = ('seeker', 'recommender')
@@ -335,6 +335,11 @@ def epoch_batches(examples: list[Example], enc: EncodedDataset, cfg, epoch: int,
                     bucket=cfg.bucket, descriptions=enc.descriptions)
     return tqdm(order, total=-(-len(examples) // cfg.batch_size), desc=desc or f'epoch {epoch + 1}', leave=False,
                 mininterval=1)
+
+# %% ../nbs/01_data.ipynb #td01
+def to_device(batch: dict[str, Tensor], device) -> dict[str, Tensor]:
+    "Every tensor of `batch` on `device`."
+    return {k: v.to(device) for k, v in batch.items()}
 
 # %% ../nbs/01_data.ipynb #c048
 def show_dialog(dialog: Dialog, kg: KnowledgeGraph, max_turns: int | None = None) -> str:

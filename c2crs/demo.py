@@ -13,13 +13,13 @@ import torch
 from torch import nn, Tensor
 from fastcore.basics import patch
 
-from .core import DataError, save_json, set_seed
+from .core import DataError, load_checkpoint, save_json, save_model, set_seed
 from .data import (EOS, CRSDataset, ContextTracker, EncodedDataset, EntityLinker, Example, Turn, collate,
                         encode_dataset, item_mention, label_tokens, tokenize)
 from .movieworld import MovieWorldConfig, generate_movieworld
 from .redial import dataset_problem, load_dataset
 from .encoders import EncoderConfig, KGEncoder, ViewSet, default_views
-from .pretrain import PretrainConfig, load_checkpoint, pretrain, save_checkpoint, save_model
+from .pretrain import PretrainConfig, pretrain, save_checkpoint
 from .recommend import Popularity, Recommender, RecommendConfig, train_system
 from .converse import (ConverseConfig, Generator, GeneratorConfig, build_generator, fill_items, greedy_decode,
                             label_token_table, train_generator)

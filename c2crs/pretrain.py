@@ -12,18 +12,17 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .core import DataError, adam, atomic_write_bytes, get_device, set_seed
-from .data import EncodedDataset, Example, ReviewBank, batches, epoch_batches, pad_reviews
+from .core import DataError, adam, atomic_write_bytes, get_device, load_checkpoint, save_model, set_seed
+from .data import EncodedDataset, Example, ReviewBank, batches, epoch_batches, pad_reviews, to_device
 from .encoders import EncoderConfig, ViewSet, default_views
 from .contrastive import (FINE_VIEWS, TripleBuilder, alignment, coarse_inputs, cross_view_recall,
                                fine_units, negative_keys, stage_loss, uniformity)
 
 # %% auto #0
-__all__ = ['STAGES', 'PretrainConfig', 'to_device', 'triples_to', 'catalogue_chunks', 'train_epoch', 'train_stage',
-           'heldout_examples', 'heldout_vectors', 'word_entity_recall', 'alignment_metrics', 'selection_score',
-           'keep_if_best', 'save_model', 'save_checkpoint', 'load_checkpoint', 'run_settings', 'settings_diff',
-           'rng_states', 'set_rng_states', 'save_training_state', 'load_training_state', 'restore_training_state',
-           'stage_todo', 'pretrain']
+__all__ = ['STAGES', 'PretrainConfig', 'triples_to', 'catalogue_chunks', 'train_epoch', 'train_stage', 'heldout_examples',
+           'heldout_vectors', 'word_entity_recall', 'alignment_metrics', 'selection_score', 'keep_if_best',
+           'save_checkpoint', 'run_settings', 'settings_diff', 'rng_states', 'set_rng_states', 'save_training_state',
+           'load_training_state', 'restore_training_state', 'stage_todo', 'pretrain']
 
 # %% ../nbs/06_pretrain.ipynb #c005
 @dataclass
@@ -43,11 +42,6 @@ class PretrainConfig:
     select: str | None = None   # a split ('dev'): end with the epoch best aligned there
     seed: int = 0
     device: str | None = None   # None: CUDA if available, else CPU
-
-# %% ../nbs/06_pretrain.ipynb #c007
-def to_device(batch: dict[str, Tensor], device) -> dict[str, Tensor]:
-    "Every tensor of `batch` on `device`."
-    return {k: v.to(device) for k, v in batch.items()}
 
 # %% ../nbs/06_pretrain.ipynb #c009
 def triples_to(triples, device):
@@ -161,24 +155,10 @@ def keep_if_best(report: dict, views: ViewSet, stage: str, epoch: int, score: fl
     report['selected_state'] = {k: v.detach().cpu().clone() for k, v in views.state_dict().items()}
 
 # %% ../nbs/06_pretrain.ipynb #c018
-def save_model(path: str | Path, kind: str, model: torch.nn.Module, vocab, **fields) -> Path:
-    "Atomically write one model as plain data: its kind, vocabulary, CPU weights and `fields` (dataclass configs become dicts)."
-    plain = {k: asdict(v) if is_dataclass(v) else v for k, v in fields.items()}
-    buf = io.BytesIO()
-    torch.save({'kind': kind, 'vocab': list(vocab.itos), 'state_dict': {k: v.cpu() for k, v in model.state_dict().items()}, **plain}, buf)
-    return atomic_write_bytes(path, buf.getvalue())
-
 def save_checkpoint(path: str | Path, views: ViewSet, stage: str, enc_cfg: EncoderConfig, cfg: PretrainConfig,
                     vocab, history: list[dict]) -> Path:
     "Atomically write the views' weights with their configs, vocabulary and training history."
     return save_model(path, 'views', views, vocab, stage=stage, encoder_config=enc_cfg, pretrain_config=cfg, history=history)
-
-def load_checkpoint(path: str | Path) -> dict:
-    "A checkpoint's contents, loaded with `weights_only=True` (plain data and tensors only)."
-    try: return torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e:   # refused globals, truncated or foreign files
-        why = str(e).partition('\n')[0] or 'empty or truncated file'
-        raise DataError(path, 'checkpoint', f"not a plain-data checkpoint: {type(e).__name__}: {why}") from None
 
 # %% ../nbs/06_pretrain.ipynb #x005
 def run_settings(enc: EncodedDataset, enc_cfg: EncoderConfig, cfg: PretrainConfig, eval_split: str | None,

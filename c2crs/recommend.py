@@ -12,9 +12,10 @@ import torch
 from torch import nn, Tensor
 
 from .core import adam, expected_ranks, get_device, set_seed
-from .data import PAD, Dialog, EncodedDataset, Example, KnowledgeGraph, ReviewBank, collate, epoch_batches
+from .data import (PAD, Dialog, EncodedDataset, Example, KnowledgeGraph, ReviewBank, collate, epoch_batches,
+                        to_device)
 from .encoders import EncoderConfig, KGEncoder, ViewSet
-from .pretrain import PretrainConfig, pretrain, to_device
+from .pretrain import PretrainConfig, pretrain
 
 # %% auto #0
 __all__ = ['SYSTEMS', 'target_ranks', 'rank_metrics', 'split_metrics', 'eval_ranks', 'evaluate', 'recommend', 'target_counts',

@@ -18,7 +18,7 @@ import torch
 import c2crs.core
 import c2crs.data
 from c2crs.core import DataError
-from c2crs.pretrain import load_checkpoint
+from c2crs.core import load_checkpoint
 from c2crs.redial import UnsafePickleError, load_pickle, load_redial_small
 
 PROTOCOLS = range(pickle.HIGHEST_PROTOCOL + 1)

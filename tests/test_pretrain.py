@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from c2crs.core import DataError
+from c2crs.core import DataError, load_checkpoint
 from c2crs.data import encode_dataset
 from c2crs.movieworld import MovieWorldConfig, generate_movieworld
-from c2crs.pretrain import PretrainConfig, load_checkpoint, pretrain
+from c2crs.pretrain import PretrainConfig, pretrain
 
 
 @pytest.fixture(scope='module')

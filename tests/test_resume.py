@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from conftest import TINY
-from c2crs.core import DataError
+from c2crs.core import DataError, load_checkpoint
 from c2crs.data import encode_dataset
 from c2crs.movieworld import MovieWorldConfig, generate_movieworld
-from c2crs.pretrain import PretrainConfig, load_checkpoint, pretrain
+from c2crs.pretrain import PretrainConfig, pretrain
 
 # About 8 s uninterrupted on an idle 2-core machine: 173 training contexts, 11 batches per epoch, 3 coarse + 2 fine epochs.
 CFG = PretrainConfig(coarse_epochs=3, fine_epochs=2, batch_size=16)
