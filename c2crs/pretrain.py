@@ -5,7 +5,7 @@
 # %% ../nbs/06_pretrain.ipynb #c002
 from __future__ import annotations
 import hashlib, io, time
-from dataclasses import asdict, dataclass, is_dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
