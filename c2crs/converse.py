@@ -14,9 +14,10 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 from sacrebleu.metrics import BLEU
 
-from .core import adam, get_device, set_seed
+from .core import get_device, set_seed
 from .data import (BOS, EOS, ITEM, PAD, EncodedDataset, Example, batches, epoch_batches, label_tokens,
                         to_device)
+from .learner import ClipGrad, Evaluate, Learner, Progress, Timer
 from .encoders import EncoderConfig, ViewSet, default_views
 from .recommend import recommend
 
@@ -363,23 +364,18 @@ def dev_perplexity(gen: Generator, enc: EncodedDataset, split: str = 'dev', batc
     return perplexity(nll, n)
 
 def train_generator(gen: Generator, enc: EncodedDataset, cfg: ConverseConfig = ConverseConfig()) -> list[dict]:
-    "Teacher forcing with the instance-weighted loss; returns train loss and dev perplexity per epoch."
+    "Teacher forcing with the instance-weighted loss (a `Learner`); the train loss and dev perplexity per epoch."
     set_seed(cfg.seed); dev = get_device(cfg.device); gen.to(dev)
     examples = enc.examples['generate', 'train']
-    alpha = instance_weights(response_frequencies(examples, gen.vocab_size), beta_for(enc, cfg.beta_share), cfg.gamma).to(dev)
-    opt, history = adam(gen.parameters(), cfg.lr), []
+    counts = response_frequencies(examples, gen.vocab_size)
+    alpha = instance_weights(counts, beta_for(enc, cfg.beta_share), cfg.gamma).to(dev)
+    def loss(batch):
+        batch = to_device(batch, dev)
+        return weighted_nll(gen.target_logp(batch), batch['response_tokens'][:, 1:], alpha)[0]
     epochs = max(cfg.epochs, -(-cfg.min_steps // max(1, -(-len(examples) // cfg.batch_size))))
-    for epoch in range(epochs):
-        gen.train(); start, total, n = time.perf_counter(), 0.0, 0
-        for batch in epoch_batches(examples, enc, cfg, epoch, f'epoch {epoch + 1}/{epochs}'):
-            batch = to_device(batch, dev)
-            loss = weighted_nll(gen.target_logp(batch), batch['response_tokens'][:, 1:], alpha)[0]
-            opt.zero_grad(); loss.backward()
-            torch.nn.utils.clip_grad_norm_(gen.parameters(), cfg.clip); opt.step()
-            total += loss.item(); n += 1
-        history.append({'epoch': epoch + 1, 'train loss': round(total / n, 4), 'dev ppl': round(dev_perplexity(gen, enc), 3),
-                        'seconds': round(time.perf_counter() - start, 1)})
-    return history
+    cbs = [ClipGrad(cfg.clip), Evaluate(lambda g: {'ppl': dev_perplexity(g, enc)}), Timer(), Progress()]
+    learn = Learner(gen, lambda epoch: epoch_batches(examples, enc, cfg, epoch), loss, cfg.lr, cbs)
+    return learn.fit(epochs)
 
 # %% ../nbs/09_converse.ipynb #c039
 def popular_item_filler(enc: EncodedDataset) -> Callable[[dict], str]:

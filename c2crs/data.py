@@ -7,13 +7,13 @@ from __future__ import annotations
 import re, zlib
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Iterable
 
 import numpy as np
 import torch
 from torch_geometric.data import Data
 
 from fastcore.basics import patch
-from tqdm.auto import tqdm
 
 from .core import DataError
 
@@ -21,8 +21,9 @@ from .core import DataError
 __all__ = ['ROLES', 'TOKEN_RE', 'SPECIALS', 'PAD', 'UNK', 'BOS', 'EOS', 'ITEM', 'STOPWORDS', 'Turn', 'Dialog', 'KnowledgeGraph',
            'CRSDataset', 'tokenize', 'item_mention', 'label_tokens', 'render', 'Vocab', 'EntityLinker',
            'EncodingConfig', 'Example', 'ContextTracker', 'dialog_examples', 'ReviewBank', 'pad', 'pad_reviews',
-           'collate', 'batch_order', 'batches', 'build_vocab', 'EncodedDataset', 'encode_dataset', 'epoch_batches',
-           'to_device', 'show_dialog', 'split_stats', 'text_coverage', 'kg_stats', 'dataset_stats', 'plot_overview']
+           'collate', 'batch_order', 'batches', 'build_vocab', 'EncodedDataset', 'encode_dataset', 'Sized',
+           'epoch_batches', 'to_device', 'show_dialog', 'split_stats', 'text_coverage', 'kg_stats', 'dataset_stats',
+           'plot_overview']
 
 # %% ../nbs/01_data.ipynb #c005
 ROLES = ('seeker', 'recommender')
@@ -329,12 +330,19 @@ def encode_dataset(ds: CRSDataset, cfg: EncodingConfig = EncodingConfig(), min_f
     return EncodedDataset(ds, vocab, ReviewBank(ds.reviews, vocab, cfg), examples, described)
 
 # %% ../nbs/01_data.ipynb #x047
-def epoch_batches(examples: list[Example], enc: EncodedDataset, cfg, epoch: int, desc: str | None = None):
-    "Epoch `epoch`'s (0-based) shuffled, length-bucketed batches of `examples`, behind a progress bar."
-    order = batches(examples, enc.ds.kg, enc.reviews, cfg.batch_size, shuffle=True, seed=cfg.seed * 1000 + epoch,
-                    bucket=cfg.bucket, descriptions=enc.descriptions)
-    return tqdm(order, total=-(-len(examples) // cfg.batch_size), desc=desc or f'epoch {epoch + 1}', leave=False,
-                mininterval=1)
+@dataclass
+class Sized:
+    "An iterable that knows its length without producing its items."
+    items: Iterable
+    n: int
+    def __iter__(self): return iter(self.items)
+    def __len__(self): return self.n
+
+def epoch_batches(examples: list[Example], enc: EncodedDataset, cfg, epoch: int) -> Sized:
+    "Epoch `epoch`'s (0-based) shuffled, length-bucketed batches of `examples`, collated as they are read."
+    order = batches(examples, enc.ds.kg, enc.reviews, cfg.batch_size, shuffle=True,
+                    seed=cfg.seed * 1000 + epoch, bucket=cfg.bucket, descriptions=enc.descriptions)
+    return Sized(order, -(-len(examples) // cfg.batch_size))
 
 # %% ../nbs/01_data.ipynb #td01
 def to_device(batch: dict[str, Tensor], device) -> dict[str, Tensor]:

@@ -14,12 +14,13 @@ from torch import Tensor
 
 from .core import DataError, adam, atomic_write_bytes, get_device, load_checkpoint, save_model, set_seed
 from .data import EncodedDataset, Example, ReviewBank, batches, epoch_batches, pad_reviews, to_device
+from .learner import AfterEpoch, Callback, ClipGrad, Learner, Progress
 from .encoders import EncoderConfig, ViewSet, default_views
 from .contrastive import (FINE_VIEWS, TripleBuilder, alignment, coarse_inputs, cross_view_recall,
                                fine_units, negative_keys, stage_loss, uniformity)
 
 # %% auto #0
-__all__ = ['STAGES', 'PretrainConfig', 'triples_to', 'catalogue_chunks', 'train_epoch', 'train_stage', 'heldout_examples',
+__all__ = ['STAGES', 'PretrainConfig', 'triples_to', 'catalogue_chunks', 'StageLoss', 'train_stage', 'heldout_examples',
            'heldout_vectors', 'word_entity_recall', 'alignment_metrics', 'selection_score', 'keep_if_best',
            'save_checkpoint', 'run_settings', 'settings_diff', 'rng_states', 'set_rng_states', 'save_training_state',
            'load_training_state', 'restore_training_state', 'stage_todo', 'pretrain']
@@ -60,34 +61,40 @@ def catalogue_chunks(enc: EncodedDataset, n_chunks: int, seed: int,
              pad_reviews([bank.sentences[items[i]][:bank.cfg.max_review_sentences] for i in part]))
             for part in np.array_split(order, max(1, min(n_chunks, len(items)))) if len(part)]
 
-def train_epoch(views: ViewSet, enc: EncodedDataset, stage: str, cfg: PretrainConfig, opt: torch.optim.Optimizer,
-                epoch: int, epochs: int, builder: TripleBuilder | None = None) -> dict:
-    "Epoch `epoch` (0-based, of `epochs`) of the `stage` loss; its history row: the mean loss parts."
-    device, examples = next(views.parameters()).device, enc.examples[cfg.task, 'train']
-    n_batches = -(-len(examples) // cfg.batch_size)
-    chunks = {n: catalogue_chunks(enc, n_batches, cfg.seed * 1000 + epoch, b) for n, b in enc.banks.items()
-              if stage == 'fine' and cfg.catalogue and n in views.views}
-    views.train(); sums, n = {}, 0
-    for i, batch in enumerate(epoch_batches(examples, enc, cfg, epoch, f'{stage} epoch {epoch + 1}/{epochs}')):
-        triples = triples_to(builder(batch), device) if stage == 'fine' else None
+class StageLoss(Callback):
+    """The `stage` loss of a batch (chapter 05's `stage_loss`), a `Learner`'s loss and callback: before each
+    epoch it deals the catalogue's entity <-> review pairs out over the epoch's batches."""
+    def __init__(self, views: ViewSet, enc: EncodedDataset, stage: str, cfg: PretrainConfig,
+                 builder: TripleBuilder | None = None):
+        self.views, self.enc, self.stage, self.cfg, self.builder = views, enc, stage, cfg, builder
+        self.device = next(views.parameters()).device
+    def before_epoch(self, learn):
+        n_batches = -(-len(self.enc.examples[self.cfg.task, 'train']) // self.cfg.batch_size)
+        self.chunks = {n: catalogue_chunks(self.enc, n_batches, self.cfg.seed * 1000 + learn.epoch, b)
+                       for n, b in self.enc.banks.items()
+                       if self.stage == 'fine' and self.cfg.catalogue and n in self.views.views}
+        self.i = 0
+    def __call__(self, batch: dict[str, Tensor]) -> tuple[Tensor, dict]:
+        cfg, device = self.cfg, self.device
+        triples = triples_to(self.builder(batch), device) if self.stage == 'fine' else None
         ids = negative_keys(batch).to(device) if cfg.mask_false_negatives else None
-        catalogue = {n: tuple(t.to(device) for t in c[i]) for n, c in chunks.items() if i < len(c)}
-        loss, parts = stage_loss(stage, views, to_device(batch, device), triples, cfg.lam, cfg.temperature, ids, catalogue)
-        opt.zero_grad(); loss.backward()
-        torch.nn.utils.clip_grad_norm_(views.parameters(), cfg.clip); opt.step()
-        sums = {k: sums.get(k, 0) + v for k, v in parts.items()}; n += 1
-    return {'stage': stage, 'epoch': epoch + 1, **{k: round(v / n, 4) for k, v in sums.items()}}
+        catalogue = {n: tuple(t.to(device) for t in c[self.i]) for n, c in self.chunks.items() if self.i < len(c)}
+        self.i += 1
+        return stage_loss(self.stage, self.views, to_device(batch, device), triples, cfg.lam,
+                          cfg.temperature, ids, catalogue)
 
 # %% ../nbs/06_pretrain.ipynb #x001
 def train_stage(views: ViewSet, enc: EncodedDataset, stage: str, cfg: PretrainConfig, epochs: int,
-                builder: TripleBuilder | None = None, opt: torch.optim.Optimizer | None = None, start_epoch: int = 0,
-                on_epoch_end=None) -> list[dict]:
-    "Epochs `start_epoch`..`epochs` of `stage` with `opt` (default: a fresh Adam); each row also goes to `on_epoch_end(row)`."
-    opt, history = opt or adam(views.parameters(), cfg.lr), []
-    for epoch in range(start_epoch, epochs):
-        history.append(train_epoch(views, enc, stage, cfg, opt, epoch, epochs, builder))
-        if on_epoch_end: on_epoch_end(history[-1])
-    return history
+                builder: TripleBuilder | None = None, opt: torch.optim.Optimizer | None = None,
+                start_epoch: int = 0, on_epoch_end=None) -> list[dict]:
+    """Epochs `start_epoch`..`epochs` of `stage` with `opt` (default: a fresh Adam); each row also goes
+    to `on_epoch_end(row)`."""
+    examples, loss = enc.examples[cfg.task, 'train'], StageLoss(views, enc, stage, cfg, builder)
+    cbs = [loss, ClipGrad(cfg.clip), Progress(stage)]
+    if on_epoch_end: cbs.append(AfterEpoch(lambda learn: on_epoch_end(learn.row)))
+    learn = Learner(views, lambda epoch: epoch_batches(examples, enc, cfg, epoch), loss, cfg.lr, cbs,
+                    opt, info={'stage': stage})
+    return learn.fit(epochs, start_epoch)
 
 # %% ../nbs/06_pretrain.ipynb #c013
 def heldout_examples(enc: EncodedDataset, split: str = 'test') -> list[Example]:

@@ -11,16 +11,17 @@ import numpy as np
 import torch
 from torch import nn, Tensor
 
-from .core import adam, expected_ranks, get_device, set_seed
+from .core import expected_ranks, get_device, set_seed
 from .data import (PAD, Dialog, EncodedDataset, Example, KnowledgeGraph, ReviewBank, collate, epoch_batches,
                         to_device)
+from .learner import ClipGrad, EarlyStopping, Evaluate, Learner, Progress, Timer
 from .encoders import EncoderConfig, KGEncoder, ViewSet
 from .pretrain import PretrainConfig, pretrain
 
 # %% auto #0
 __all__ = ['SYSTEMS', 'target_ranks', 'rank_metrics', 'split_metrics', 'eval_ranks', 'evaluate', 'recommend', 'target_counts',
            'Popularity', 'recent_items', 'RepeatContext', 'Recommender', 'TextCNN', 'RecommendConfig', 'rec_loss',
-           'train_epoch', 'fit', 'build_model', 'train_system', 'run_system', 'results_table', 'recommend_speed']
+           'fit', 'build_model', 'train_system', 'run_system', 'results_table', 'recommend_speed']
 
 # %% ../nbs/08_recommend.ipynb #c005
 def target_ranks(scores: Tensor, targets: Tensor) -> Tensor:
@@ -201,37 +202,18 @@ def rec_loss(model: nn.Module, batch: dict[str, Tensor]) -> Tensor:
     keep = batch['target_item'] >= 0
     return nn.functional.cross_entropy(model(batch)[keep], batch['target_item'][keep])
 
-def train_epoch(model: nn.Module, enc: EncodedDataset, opt, cfg: RecommendConfig, epoch: int) -> float:
-    "One shuffled pass over the training examples; the mean loss."
-    examples, device, total, n = enc.examples['recommend', 'train'], next(model.parameters()).device, 0.0, 0
-    model.train()
-    for batch in epoch_batches(examples, enc, cfg, epoch):
-        batch = to_device(batch, device)
-        loss = model.loss(batch) if hasattr(model, 'loss') else rec_loss(model, batch)   # a model may bring its own loss
-        opt.zero_grad(); loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), cfg.clip); opt.step()
-        total, n = total + loss.item(), n + 1
-    return total / max(n, 1)
-
 # %% ../nbs/08_recommend.ipynb #c035
 def fit(model: nn.Module, enc: EncodedDataset, cfg: RecommendConfig = RecommendConfig()) -> tuple[list[dict], dict]:
     "Train with early stopping on dev R@1 + R@50; load and return the best state with the history."
-    opt, history, best, best_state, waited = adam(model.parameters(), cfg.lr), [], -1.0, None, 0
-    for epoch in range(cfg.epochs):
-        start = time.perf_counter()
-        loss = train_epoch(model, enc, opt, cfg, epoch)
-        dev = evaluate(model, enc.examples['recommend', 'dev'], enc.ds.kg, enc.reviews)
-        history.append({'epoch': epoch + 1, 'loss': round(loss, 4), 'dev R@1': round(dev['R@1'], 4),
-                        'dev R@10': round(dev['R@10'], 4), 'dev R@50': round(dev['R@50'], 4),
-                        'seconds': round(time.perf_counter() - start, 1)})
-        if dev['R@1'] + dev['R@50'] > best:
-            best, waited = dev['R@1'] + dev['R@50'], 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            waited += 1
-            if waited >= cfg.patience and epoch + 1 >= cfg.min_epochs: break
-    model.load_state_dict(best_state)
-    return history, best_state
+    examples, device = enc.examples['recommend', 'train'], next(model.parameters()).device
+    def loss(batch):                                      # a model may bring its own loss (multi-task)
+        batch = to_device(batch, device)
+        return model.loss(batch) if hasattr(model, 'loss') else rec_loss(model, batch)
+    dev = lambda m: evaluate(m, enc.examples['recommend', 'dev'], enc.ds.kg, enc.reviews)
+    stop = EarlyStopping(lambda m: m['R@1'] + m['R@50'], cfg.patience, cfg.min_epochs)
+    cbs = [ClipGrad(cfg.clip), Evaluate(dev, keys=('R@1', 'R@10', 'R@50')), Timer(), Progress(), stop]
+    learn = Learner(model, lambda epoch: epoch_batches(examples, enc, cfg, epoch), loss, cfg.lr, cbs)
+    return learn.fit(cfg.epochs), stop.state
 
 # %% ../nbs/08_recommend.ipynb #c037
 SYSTEMS = ('popularity', 'repeat', 'textcnn', 'kbrd', 'c2crs')

@@ -10,6 +10,7 @@ import torch
 from conftest import TINY
 from c2crs.core import DataError, load_checkpoint
 from c2crs.data import encode_dataset
+from c2crs.learner import Learner
 from c2crs.movieworld import MovieWorldConfig, generate_movieworld
 from c2crs.pretrain import PretrainConfig, pretrain
 
@@ -178,16 +179,15 @@ def test_resume_with_other_settings_is_refused(reference, recovery):
 
 def test_resume_keeps_the_epoch_selected_on_dev(tmp_path, monkeypatch):
     "A run that selects its epoch on dev and crashes in the fine stage resumes to the same kept epoch and weights."
-    import c2crs.pretrain as P
     enc, cfg = world(), dataclasses.replace(CFG, select='dev')
     whole_views, whole = pretrain(enc, TINY, cfg, out_dir=tmp_path / 'whole', eval_split='dev')
-    real_epoch = P.train_epoch
-    def crashing_epoch(views, enc, stage, cfg, opt, epoch, *args):
-        if (stage, epoch) == ('fine', 1): raise KeyboardInterrupt('crash in fine epoch 2')
-        return real_epoch(views, enc, stage, cfg, opt, epoch, *args)
-    monkeypatch.setattr(P, 'train_epoch', crashing_epoch)
+    real_epoch = Learner.one_epoch
+    def crashing_epoch(learn, epoch):
+        if (learn.info['stage'], epoch) == ('fine', 1): raise KeyboardInterrupt('crash in fine epoch 2')
+        return real_epoch(learn, epoch)
+    monkeypatch.setattr(Learner, 'one_epoch', crashing_epoch)
     with pytest.raises(KeyboardInterrupt): pretrain(enc, TINY, cfg, out_dir=tmp_path / 'cut', eval_split='dev')
-    monkeypatch.setattr(P, 'train_epoch', real_epoch)
+    monkeypatch.setattr(Learner, 'one_epoch', real_epoch)
     views, resumed = pretrain(enc, TINY, cfg, out_dir=tmp_path / 'cut', eval_split='dev', resume=True)
     assert resumed['selected'] == whole['selected']
     assert all(torch.equal(whole_views.state_dict()[k], v) for k, v in views.state_dict().items())
