@@ -15,7 +15,8 @@ from torch import Tensor
 
 # %% auto #0
 __all__ = ['set_seed', 'get_device', 'adam', 'project_root', 'shared_data_dir', 'DataError', 'SkipLog', 'atomic_write_bytes',
-           'save_json', 'save_model', 'load_checkpoint', 'format_table', 'markdown_table', 'expected_ranks']
+           'save_json', 'save_plain', 'save_model', 'load_checkpoint', 'format_table', 'markdown_table',
+           'expected_ranks']
 
 # %% ../nbs/00_core.ipynb #c005
 def set_seed(seed: int, deterministic: bool = True) -> None:
@@ -94,13 +95,16 @@ def save_json(obj, path: str | Path) -> Path:
     return atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + '\n').encode())
 
 # %% ../nbs/00_core.ipynb #ck01
+def save_plain(path: str | Path, data: dict) -> Path:
+    "Atomically write `data` (plain data and tensors: what `load_checkpoint` reads back) to `path`."
+    buf = io.BytesIO(); torch.save(data, buf)
+    return atomic_write_bytes(path, buf.getvalue())
+
 def save_model(path: str | Path, kind: str, model: torch.nn.Module, vocab, **fields) -> Path:
     "Atomically write one model as plain data: kind, vocabulary, CPU weights, `fields` (dataclasses as dicts)."
     plain = {k: asdict(v) if is_dataclass(v) else v for k, v in fields.items()}
     weights = {k: v.cpu() for k, v in model.state_dict().items()}
-    buf = io.BytesIO()
-    torch.save({'kind': kind, 'vocab': list(vocab.itos), 'state_dict': weights, **plain}, buf)
-    return atomic_write_bytes(path, buf.getvalue())
+    return save_plain(path, {'kind': kind, 'vocab': list(vocab.itos), 'state_dict': weights, **plain})
 
 def load_checkpoint(path: str | Path) -> dict:
     "A checkpoint's contents, loaded with `weights_only=True` (plain data and tensors only)."

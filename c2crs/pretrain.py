@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_pretrain.ipynb #c002
 from __future__ import annotations
-import hashlib, io, time
+import hashlib, time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -12,9 +12,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .core import DataError, adam, atomic_write_bytes, get_device, load_checkpoint, save_model, set_seed
+from .core import adam, get_device, save_model, set_seed
 from .data import EncodedDataset, Example, ReviewBank, batches, epoch_batches, pad_reviews, to_device
 from .learner import AfterEpoch, Callback, ClipGrad, Learner, Progress
+from .resume import Checkpoint, load_training_state, restore_training_state, save_training_state
 from .encoders import EncoderConfig, ViewSet, default_views
 from .contrastive import (FINE_VIEWS, TripleBuilder, alignment, coarse_inputs, cross_view_recall,
                                fine_units, negative_keys, stage_loss, uniformity)
@@ -22,8 +23,7 @@ from .contrastive import (FINE_VIEWS, TripleBuilder, alignment, coarse_inputs, c
 # %% auto #0
 __all__ = ['STAGES', 'PretrainConfig', 'triples_to', 'catalogue_chunks', 'StageLoss', 'train_stage', 'heldout_examples',
            'heldout_vectors', 'word_entity_recall', 'alignment_metrics', 'selection_score', 'keep_if_best',
-           'save_checkpoint', 'run_settings', 'settings_diff', 'rng_states', 'set_rng_states', 'save_training_state',
-           'load_training_state', 'restore_training_state', 'stage_todo', 'pretrain']
+           'save_checkpoint', 'run_settings', 'stage_todo', 'pretrain']
 
 # %% ../nbs/06_pretrain.ipynb #c005
 @dataclass
@@ -86,11 +86,11 @@ class StageLoss(Callback):
 # %% ../nbs/06_pretrain.ipynb #x001
 def train_stage(views: ViewSet, enc: EncodedDataset, stage: str, cfg: PretrainConfig, epochs: int,
                 builder: TripleBuilder | None = None, opt: torch.optim.Optimizer | None = None,
-                start_epoch: int = 0, on_epoch_end=None) -> list[dict]:
+                start_epoch: int = 0, on_epoch_end=None, cbs: list = ()) -> list[dict]:
     """Epochs `start_epoch`..`epochs` of `stage` with `opt` (default: a fresh Adam); each row also goes
-    to `on_epoch_end(row)`."""
+    to `on_epoch_end(row)`; `cbs`: more callbacks (`pretrain`'s `Checkpoint`)."""
     examples, loss = enc.examples[cfg.task, 'train'], StageLoss(views, enc, stage, cfg, builder)
-    cbs = [loss, ClipGrad(cfg.clip), Progress(stage)]
+    cbs = [loss, ClipGrad(cfg.clip), Progress(stage), *cbs]
     if on_epoch_end: cbs.append(AfterEpoch(lambda learn: on_epoch_end(learn.row)))
     learn = Learner(views, lambda epoch: epoch_batches(examples, enc, cfg, epoch), loss, cfg.lr, cbs,
                     opt, info={'stage': stage})
@@ -176,54 +176,8 @@ def run_settings(enc: EncodedDataset, enc_cfg: EncoderConfig, cfg: PretrainConfi
     return {'encoder_config': asdict(enc_cfg), 'pretrain_config': asdict(replace(cfg, device=None)), 'eval_split': eval_split,
             'keep_states': keep_states, 'data': data}
 
-def settings_diff(saved: dict, now: dict) -> list[str]:
-    "The settings that differ, as 'name: saved X, now Y' (nested dicts as 'outer.inner')."
-    out = []
-    for k in sorted(set(saved) | set(now)):
-        a, b = saved.get(k), now.get(k)
-        if isinstance(a, dict) and isinstance(b, dict): out += [f'{k}.{d}' for d in settings_diff(a, b)]
-        elif a != b: out.append(f'{k}: saved {a!r}, now {b!r}')
-    return out
-
-# %% ../nbs/06_pretrain.ipynb #x008
-def rng_states() -> dict:
-    "torch's random-number states: the CPU's and (if any) every CUDA device's."
-    return {'cpu': torch.get_rng_state(), 'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
-
-def set_rng_states(states: dict) -> None:
-    "Restore what `rng_states` returned (the CUDA states only where the same devices exist)."
-    torch.set_rng_state(states['cpu'])
-    if states['cuda'] and torch.cuda.is_available() and len(states['cuda']) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all(states['cuda'])
-
-# %% ../nbs/06_pretrain.ipynb #x011
-def save_training_state(path: str | Path, position: dict, views: ViewSet, opt: torch.optim.Optimizer | None,
-                        report: dict, settings: dict) -> Path:
-    "Atomically write, as plain data, all a resume needs: `position`, weights, optimizer, RNG states, the report so far."
-    buf = io.BytesIO()
-    torch.save({'kind': 'training', 'settings': settings, **position, 'optimizer': opt.state_dict() if opt else None,
-                'state_dict': {k: v.cpu() for k, v in views.state_dict().items()}, 'rng': rng_states(), 'report': report}, buf)
-    return atomic_write_bytes(path, buf.getvalue())
-
-def load_training_state(path: str | Path, settings: dict) -> dict | None:
-    "The training state at `path` (None if there is none); a `DataError` if it is not one or has other `settings`."
-    if not Path(path).exists(): return None
-    state = load_checkpoint(path)
-    if not isinstance(state, dict) or state.get('kind') != 'training': raise DataError(path, 'kind', 'not a training state')
-    if diff := settings_diff(state['settings'], settings):
-        raise DataError(path, 'settings', f"saved by a run with other settings ({'; '.join(diff)}); "
-                                          "resume with the same settings or use another out_dir")
-    return state
-
 # %% ../nbs/06_pretrain.ipynb #x014
 STAGES = ('random', 'coarse', 'fine')   # 'random': the untrained views, measured before any epoch
-
-def restore_training_state(state: dict, views: ViewSet, path='training.pt') -> dict:
-    "Load `state`'s weights into `views` and its RNG states into torch; return its report."
-    try: views.load_state_dict(state['state_dict'])
-    except RuntimeError as e: raise DataError(path, 'state_dict', f"weights do not fit these views: {str(e).splitlines()[0]}") from None
-    set_rng_states(state['rng'])
-    return state['report']
 
 def stage_todo(state: dict | None, stage: str) -> int | None:
     "The epoch of `stage` to start from by the saved `state` (None: nothing saved), or None if it is trained and measured."
@@ -277,8 +231,9 @@ def pretrain(enc: EncodedDataset, enc_cfg: EncoderConfig = EncoderConfig(), cfg:
             if cfg.select:
                 score = selection_score(measured[cfg.select])
                 keep_if_best(report, views, stage, row['epoch'], score)
-            save(stage, row['epoch'], False, opt)
-        train_stage(views, enc, stage, cfg, epochs, builder, opt, first, epoch_end)
+        position = lambda learn: {'stage': stage, 'epoch': learn.epoch + 1, 'measured': False}
+        cbs = [Checkpoint(path, settings, report, position)] if out_dir else []
+        train_stage(views, enc, stage, cfg, epochs, builder, opt, first, epoch_end, cbs)
         if stage == 'fine' and 'selected_state' in report:
             views.load_state_dict(report['selected_state'])
         report['seconds'].setdefault(stage, 0.0); after(stage); save(stage, epochs, True)
