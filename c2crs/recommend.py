@@ -8,6 +8,7 @@ import copy, time
 from dataclasses import dataclass, replace
 
 import numpy as np
+from fastcore.basics import patch
 import torch
 from torch import nn, Tensor
 
@@ -120,12 +121,15 @@ class Recommender(nn.Module):
         self.register_buffer('fallback', None if fallback is None else fallback.float().clone())
 
 # %% ../nbs/08_recommend.ipynb #c026
+@patch
 @torch.no_grad()
 def _all_states(self: Recommender) -> Tensor:
+    "The KG states of all entities, computed once in eval mode and cached."
     if self._cache is None: self._cache = self.encoder.entity_states()
     return self._cache
 
-def _states(self: Recommender, entities: Tensor) -> tuple[Tensor, Tensor]:
+@patch
+def states(self: Recommender, entities: Tensor) -> tuple[Tensor, Tensor]:
     "KG states of the items (n_items, dim) and of `entities` (batch, n, dim), from one R-GCN pass."
     if not self.training or self.full_graph:
         states = self._all_states() if not self.training else self.encoder.entity_states()
@@ -134,7 +138,9 @@ def _states(self: Recommender, entities: Tensor) -> tuple[Tensor, Tensor]:
     states = self.encoder.entity_states(nodes)[index]                  # (n_items + batch * n, dim)
     return states[:len(self.item_ids)], states[len(self.item_ids):].view(*entities.shape, -1)
 
-def _forward(self: Recommender, batch: dict[str, Tensor]) -> Tensor:
+# %% ../nbs/08_recommend.ipynb #c026c
+@patch
+def forward(self: Recommender, batch: dict[str, Tensor]) -> Tensor:
     "Scores (batch, n_items) of every catalogue item for every context."
     items, units = self.states(batch['context_entities'])
     mask = batch['context_entities_mask']
@@ -143,21 +149,23 @@ def _forward(self: Recommender, batch: dict[str, Tensor]) -> Tensor:
     if self.bias is not None: return scores + self.bias
     return torch.where(mask.any(-1, keepdim=True), scores, self.fallback)
 
-def _train(self: Recommender, mode: bool = True):
+# %% ../nbs/08_recommend.ipynb #c026f
+@patch
+def train(self: Recommender, mode: bool = True):
     "Training (or leaving it) drops the cached states: the weights may change; `eval()` when in eval mode keeps them."
     if mode or self.training: self._cache = None
     return nn.Module.train(self, mode)
 
-def _load_state_dict(self: Recommender, *args, **kwargs):
+@patch
+def load_state_dict(self: Recommender, *args, **kwargs):
+    "Load weights, dropping the cached states."
     self._cache = None; return nn.Module.load_state_dict(self, *args, **kwargs)
 
+@patch
 @torch.no_grad()
-def _score(self: nn.Module, batch: dict[str, Tensor], examples=None) -> Tensor:
+def score(self: Recommender, batch: dict[str, Tensor], examples=None) -> Tensor:
     "Eval-mode scores of a (CPU) batch, on the model's device."
     self.eval(); return self(to_device(batch, next(self.parameters()).device))
-
-Recommender._all_states, Recommender.states, Recommender.forward = _all_states, _states, _forward
-Recommender.train, Recommender.load_state_dict, Recommender.score = _train, _load_state_dict, _score
 
 # %% ../nbs/08_recommend.ipynb #c030
 class TextCNN(nn.Module):
@@ -178,7 +186,7 @@ class TextCNN(nn.Module):
             real = nn.functional.pad((tokens != PAD).float()[:, None], (w - 1, w - 1))
             feats.append((h * nn.functional.max_pool1d(real, w, 1)).max(-1).values)   # windows with a real token only
         return self.out(self.drop(torch.cat(feats, -1)))                  # (batch, n_items)
-    score = _score
+    score = Recommender.score
 
 # %% ../nbs/08_recommend.ipynb #c033
 @dataclass
