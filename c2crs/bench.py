@@ -16,11 +16,13 @@ from .core import get_device, markdown_table, save_json, set_seed
 from .data import EncodedDataset, encode_dataset
 from .movieworld import MovieWorldConfig, generate_movieworld, shuffled_reviews
 from .redial import DatasetUnavailable, dataset_problem, load_dataset, split_subset
-from .encoders import ConversationView, EncoderConfig, KGView, ReviewView, ViewSet, default_views
+from .encoders import (
+    ConversationView, EncoderConfig, KGView, ReviewView, ViewSet, default_views)
 from .contrastive import TripleBuilder, negative_keys, stage_loss
 from .pretrain import PretrainConfig, catalogue_chunks, pretrain, triples_to
-from .recommend import (Popularity, RecommendConfig, Recommender, RepeatContext, build_model, evaluate, fit,
-                             rec_loss, recommend_speed)
+from .recommend import (
+    Popularity, RecommendConfig, Recommender, RepeatContext, build_model, evaluate, fit, rec_loss,
+    recommend_speed)
 from .converse import (ConverseConfig, GeneratorConfig, build_generator, evaluate_generator,
                             bleu_signature, recommender_item_filler, train_generator)
 
@@ -42,12 +44,17 @@ EXTENSIONS = ('+ plot view',)   # beyond the paper: a fourth view, the movies' p
 GENERATORS = ('transformer', 'c2crs')
 
 # %% ../nbs/10_bench.ipynb #c007
-PAPER = {'recommend': {'popularity': (.011, .054, .183), 'textcnn': (.013, .068, .191), 'kbrd': (.031, .150, .336),
-                       'c2crs': (.053, .233, .407), 'w/o coarse': (.049, .220, .394), 'w/o fine': (.048, .221, .400),
-                       'multi-task': (.052, .221, .404), 'w/o CH': (.048, .223, .403), 'w/o SD': (.051, .226, .403),
-                       'w/o UD': (.051, .222, .395)},
-         'generate': {'transformer': (.067, .139, .227), 'c2crs': (.163, .291, .417)}}
-PAPER_COLUMNS = {'recommend': ('R@1', 'R@10', 'R@50'), 'generate': ('Distinct-2', 'Distinct-3', 'Distinct-4')}
+PAPER = {
+    'recommend': {
+        'popularity': (0.011, 0.054, 0.183), 'textcnn': (0.013, 0.068, 0.191),
+        'kbrd': (0.031, 0.150, 0.336), 'c2crs': (0.053, 0.233, 0.407),
+        'w/o coarse': (0.049, 0.220, 0.394), 'w/o fine': (0.048, 0.221, 0.400),
+        'multi-task': (0.052, 0.221, 0.404), 'w/o CH': (0.048, 0.223, 0.403),
+        'w/o SD': (0.051, 0.226, 0.403), 'w/o UD': (0.051, 0.222, 0.395)},
+    'generate': {'transformer': (0.067, 0.139, 0.227), 'c2crs': (0.163, 0.291, 0.417)}}
+PAPER_COLUMNS = {
+    'recommend': ('R@1', 'R@10', 'R@50'),
+    'generate': ('Distinct-2', 'Distinct-3', 'Distinct-4')}
 
 # %% ../nbs/10_bench.ipynb #c009
 @dataclass
@@ -60,13 +67,19 @@ class BenchConfig:
     n_dialogs: int = MovieWorldConfig.n_dialogs   # MovieWorld size (as in the main job)
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     pretrain: PretrainConfig = field(default_factory=PretrainConfig)
-    schedules: dict = field(default_factory=lambda: {'redial-small': (3, 2), 'redial-3k': (3, 2), 'inspired': (3, 2)})  # (coarse, fine) epochs where they differ
-    recommend: RecommendConfig = field(default_factory=lambda: RecommendConfig(epochs=50, batch_size=256, min_epochs=10))   # official: <= 50, batch 256
+    # (coarse, fine) epochs where they differ
+    schedules: dict = field(
+        default_factory=lambda: {'redial-small': (3, 2), 'redial-3k': (3, 2), 'inspired': (3, 2)})
+    # official: <= 50, batch 256
+    recommend: RecommendConfig = field(
+        default_factory=lambda: RecommendConfig(epochs=50, batch_size=256, min_epochs=10))
     converse: ConverseConfig = field(default_factory=lambda: ConverseConfig(min_steps=200))
-    max_replies: int | None = None                 # generation: test replies scored (None: all; else evenly spaced)
+    # generation: test replies scored (None: all; else evenly spaced)
+    max_replies: int | None = None
 
     def pretrain_for(self, dataset: str, seed: int) -> PretrainConfig:
-        "`pretrain` with `seed` and, where `schedules` names `dataset`, that dataset's (coarse, fine) epochs."
+        """`pretrain` with `seed` and, where `schedules` names `dataset`, that dataset's (coarse,
+        fine) epochs."""
         default = (self.pretrain.coarse_epochs, self.pretrain.fine_epochs)
         coarse, fine = self.schedules.get(split_subset(dataset)[0], default)
         return replace(self.pretrain, coarse_epochs=coarse, fine_epochs=fine, seed=seed)
@@ -75,14 +88,18 @@ class BenchConfig:
     def quick(cls, **kw):
         "The CI-sized subset: MovieWorld, one seed, one epoch per stage."
         small = EncoderConfig(word_dim=64, kg_dim=64, ffn_dim=128, proj_dim=64)
-        return cls(**{'datasets': ('movieworld',), 'seeds': (0,), 'n_dialogs': 400, 'encoder': small,
-                      'pretrain': PretrainConfig(coarse_epochs=1, fine_epochs=1), 'schedules': {},
-                      'recommend': RecommendConfig(epochs=2, patience=1, batch_size=256),
-                      'converse': ConverseConfig(epochs=1, min_steps=30)} | kw)
+        return cls(
+            **{
+                'datasets': ('movieworld',), 'seeds': (0,), 'n_dialogs': 400, 'encoder': small,
+                'pretrain': PretrainConfig(coarse_epochs=1, fine_epochs=1), 'schedules': {},
+                'recommend': RecommendConfig(epochs=2, patience=1, batch_size=256),
+                'converse': ConverseConfig(epochs=1, min_steps=30)}
+            | kw)
 
 # %% ../nbs/10_bench.ipynb #c012
 def rss_bytes() -> int:
-    "Resident set size of this process in bytes (Linux /proc; else the lifetime peak from `resource`)."
+    """Resident set size of this process in bytes (Linux /proc; else the lifetime peak from
+    `resource`)."""
     try: return int(Path('/proc/self/statm').read_text().split()[1]) * os.sysconf('SC_PAGE_SIZE')
     except (OSError, ValueError, IndexError):
         import resource
@@ -102,14 +119,18 @@ def measured(fn, *args, interval: float = 0.05, **kwargs) -> tuple:
 # %% ../nbs/10_bench.ipynb #c015
 def without_edges(enc: EncodedDataset) -> EncodedDataset:
     "`enc` with a knowledge graph that keeps its entities and items but has no edges."
-    kg = replace(enc.ds.kg, edge_index=torch.empty(2, 0, dtype=torch.long), edge_type=torch.empty(0, dtype=torch.long))
+    kg = replace(
+        enc.ds.kg, edge_index=torch.empty(2, 0, dtype=torch.long),
+        edge_type=torch.empty(0, dtype=torch.long))
     return replace(enc, ds=replace(enc.ds, kg=kg))
 
 # %% ../nbs/10_bench.ipynb #c018
 def ablation_views(variant: str, vocab_size: int, kg, cfg: EncoderConfig) -> ViewSet:
-    "The views pre-trained for `variant`: all three, or all but the conversation (w/o CH) or the reviews (w/o UD)."
-    views = {'conversation': lambda: ConversationView(vocab_size, cfg), 'kg': lambda: KGView(kg, cfg),
-             'review': lambda: ReviewView(vocab_size, cfg)}
+    """The views pre-trained for `variant`: all three, or all but the conversation (w/o CH) or the
+    reviews (w/o UD)."""
+    views = {
+        'conversation': lambda: ConversationView(vocab_size, cfg), 'kg': lambda: KGView(kg, cfg),
+        'review': lambda: ReviewView(vocab_size, cfg)}
     drop = {'w/o CH': 'conversation', 'w/o UD': 'review'}.get(variant)
     return ViewSet([make() for name, make in views.items() if name != drop], cfg.proj_dim)
 
@@ -120,7 +141,8 @@ def thinned(batch: dict[str, Tensor], size: int) -> dict[str, Tensor]:
     return batch if step == 1 else {k: v[::step] for k, v in batch.items()}
 
 class MultiTask(nn.Module):
-    "Ablation: recommendation and both contrastive losses trained together (no pre-training stages)."
+    """Ablation: recommendation and both contrastive losses trained together (no pre-training
+    stages)."""
     def __init__(self, views: ViewSet, recommender: Recommender, builder: TripleBuilder, cfg: PretrainConfig,
                  catalogue: list[tuple[Tensor, Tensor]] | None = None):
         super().__init__()
@@ -129,9 +151,11 @@ class MultiTask(nn.Module):
     @property
     def item_ids(self) -> Tensor: return self.recommender.item_ids
     def forward(self, batch: dict[str, Tensor]) -> Tensor: return self.recommender(batch)
-    def score(self, batch: dict[str, Tensor], examples=None) -> Tensor: return self.recommender.score(batch)
+    def score(self, batch: dict[str, Tensor], examples=None) -> Tensor:
+        return self.recommender.score(batch)
     def loss(self, batch: dict[str, Tensor]) -> Tensor:
-        "Eq. 9 on the batch + Eq. 7 on its rows thinned to the pre-training batch size (+ the next catalogue chunk)."
+        """Eq. 9 on the batch + Eq. 7 on its rows thinned to the pre-training batch size (+ the next
+        catalogue chunk)."""
         part, device = thinned(batch, self.cfg.batch_size), batch['target'].device
         triples = triples_to(self.builder({k: v.cpu() for k, v in part.items()}), device)
         chunk = None
@@ -140,32 +164,40 @@ class MultiTask(nn.Module):
             chunk = {'review': (items.to(device), reviews.to(device))}
             self.steps += 1
         ids = negative_keys(part) if self.cfg.mask_false_negatives else None
-        contrastive, _ = stage_loss('fine', self.views, part, triples, self.cfg.lam, self.cfg.temperature, ids, chunk)
+        contrastive, _ = stage_loss(
+            'fine', self.views, part, triples, self.cfg.lam, self.cfg.temperature, ids, chunk)
         return rec_loss(self.recommender, batch) + contrastive
 
 # %% ../nbs/10_bench.ipynb #c022
 def multi_task_model(enc: EncodedDataset, cfg: RecommendConfig, enc_cfg: EncoderConfig, pre: PretrainConfig) -> MultiTask:
-    "A fresh `MultiTask` whose recommender ranks with the KG view's own encoder (and the pre-training's options)."
+    """A fresh `MultiTask` whose recommender ranks with the KG view's own encoder (and the
+    pre-training's options)."""
     views = default_views(len(enc.vocab), enc.ds.kg, enc_cfg)
     train = enc.examples['recommend', 'train']
     fallback = None if cfg.item_bias else Popularity(train, enc.ds.kg).prior
-    rec = Recommender(views.views['kg'].encoder, enc.ds.kg.item_ids, cfg.item_bias, fallback, cfg.full_graph)
-    catalogue = catalogue_chunks(enc, -(-len(train) // cfg.batch_size), pre.seed) if pre.catalogue else None
+    rec = Recommender(
+        views.views['kg'].encoder, enc.ds.kg.item_ids, cfg.item_bias, fallback, cfg.full_graph)
+    catalogue = (
+        catalogue_chunks(enc, -(-len(train) // cfg.batch_size), pre.seed) if pre.catalogue else None
+    )
     return MultiTask(views, rec, TripleBuilder(enc.ds.kg, enc.vocab, enc.reviews), pre, catalogue)
 
 # %% ../nbs/10_bench.ipynb #c025
 def pretrained_views(variant: str, enc: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict) -> ViewSet:
-    "Pre-trained views for `variant` (`cache` keeps the full run's views for the generator); every variant gets all epochs."
+    """Pre-trained views for `variant` (`cache` keeps the full run's views for the generator); every
+    variant gets all epochs."""
     pre = cfg.pretrain_for(enc.ds.name, seed)
     if variant == 'c2crs':
-        if 'c2crs' not in cache: cache['c2crs'] = pretrain(enc, cfg.encoder, pre, eval_split=None)[0]
+        if 'c2crs' not in cache:
+            cache['c2crs'] = pretrain(enc, cfg.encoder, pre, eval_split=None)[0]
         return cache['c2crs']
     epochs = pre.coarse_epochs + pre.fine_epochs
     if variant == 'w/o coarse': pre = replace(pre, coarse_epochs=0, fine_epochs=epochs, lam=0.0)
     if variant == 'w/o fine': pre = replace(pre, coarse_epochs=epochs, fine_epochs=0)
     if variant == 'no pre-training': pre = replace(pre, coarse_epochs=0, fine_epochs=0)
     if variant == 'shuffled reviews': enc = encode_dataset(shuffled_reviews(enc.ds, seed))
-    if variant == '+ plot view':   # the recommender reads the KG view alone: its vocabulary may differ
+    # the recommender reads the KG view alone: its vocabulary may differ
+    if variant == '+ plot view':
         ds = enc.ds if enc.ds.descriptions else load_dataset(enc.ds.name, descriptions=True)
         enc = encode_dataset(ds)
         return pretrain(enc, cfg.encoder, pre, eval_split=None)[0]
@@ -174,34 +206,45 @@ def pretrained_views(variant: str, enc: EncodedDataset, seed: int, cfg: BenchCon
 
 # %% ../nbs/10_bench.ipynb #c029
 def train_recommender(variant: str, data: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict):
-    "A trained scorer for `variant` on `data` (the edgeless graph for 'w/o SD') and its training history (per epoch)."
-    train, kg, rcfg = data.examples['recommend', 'train'], data.ds.kg, replace(cfg.recommend, seed=seed)
+    """A trained scorer for `variant` on `data` (the edgeless graph for 'w/o SD') and its training
+    history (per epoch)."""
+    train, kg, rcfg = (
+        data.examples['recommend', 'train'], data.ds.kg, replace(cfg.recommend, seed=seed))
     if variant == 'popularity': return Popularity(train, kg), []
     if variant == 'repeat': return RepeatContext(train, kg, data.ds.dialogs()), []
     views = None
     if variant not in ('textcnn', 'kbrd', 'multi-task'):
         views = pretrained_views(variant, data, seed, cfg, cache)
     set_seed(seed)
-    if variant == 'multi-task': model = multi_task_model(data, rcfg, cfg.encoder, replace(cfg.pretrain, seed=seed))
-    else: model = build_model('c2crs' if views is not None else variant, data, rcfg, cfg.encoder, views)
+    if variant == 'multi-task':
+        model = multi_task_model(data, rcfg, cfg.encoder, replace(cfg.pretrain, seed=seed))
+    else:
+        model = build_model(
+            'c2crs' if views is not None else variant, data, rcfg, cfg.encoder, views)
     history, _ = fit(model.to(get_device(rcfg.device)), data, rcfg)
     return model, history
 
 # %% ../nbs/10_bench.ipynb #c030
-ZERO_SHOT = {'redial-3k': 'inspired'}        # trained on the key, also tested on the value's test split
+# trained on the key, also tested on the value's test split
+ZERO_SHOT = {'redial-3k': 'inspired'}
 NO_TRANSFER = ('textcnn', 'repeat')          # they read words or dialog ids: no zero-shot transfer
 
 @functools.lru_cache(maxsize=2)
 def zero_shot_examples(name: str) -> EncodedDataset:
-    "The encoded dataset `name`, loaded once per process (its anomalies were warned about elsewhere)."
+    """The encoded dataset `name`, loaded once per process (its anomalies were warned about
+    elsewhere)."""
     with warnings.catch_warnings():
         warnings.simplefilter('ignore'); return encode_dataset(load_dataset(name))
 
 def zero_shot_metrics(scorer, data: EncodedDataset) -> dict:
     "Metrics of `scorer` on the test split of `ZERO_SHOT[data's name]`, keys prefixed by that name."
     other = zero_shot_examples(ZERO_SHOT[data.ds.name])
-    if other.ds.kg.entity_labels != data.ds.kg.entity_labels: raise ValueError('zero-shot needs the same KG')
-    return {f'{other.ds.name} {k}': v for k, v in evaluate(scorer, other.examples['recommend', 'test'], other.ds.kg, other.reviews).items()}
+    if other.ds.kg.entity_labels != data.ds.kg.entity_labels:
+        raise ValueError('zero-shot needs the same KG')
+    return {
+        f'{other.ds.name} {k}': v
+        for k, v in evaluate(
+            scorer, other.examples['recommend', 'test'], other.ds.kg, other.reviews).items()}
 
 def run_recommender(variant: str, enc: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict) -> dict:
     """Train `variant`, evaluate it on the test split (and zero-shot on another dataset's); metrics (and, for
@@ -214,39 +257,52 @@ def run_recommender(variant: str, enc: EncodedDataset, seed: int, cfg: BenchConf
     if variant == 'c2crs':
         cache['c2crs scorer'] = scorer
         metrics |= recommend_speed(scorer, test, data.ds.kg, data.reviews)   # the speed targets
-    if data.ds.name in ZERO_SHOT and variant not in NO_TRANSFER: metrics |= zero_shot_metrics(scorer, data)
-    return {'task': 'recommend', 'system': variant, 'seed': seed, **metrics, 'epochs': len(history), 'best epoch': best['epoch'],
-            'seconds': seconds, 'eval seconds': round(time.perf_counter() - start, 1), 'peak GiB': gib}
+    if data.ds.name in ZERO_SHOT and variant not in NO_TRANSFER:
+        metrics |= zero_shot_metrics(scorer, data)
+    return {
+        'task': 'recommend', 'system': variant, 'seed': seed, **metrics, 'epochs': len(history),
+        'best epoch': best['epoch'], 'seconds': seconds,
+        'eval seconds': round(time.perf_counter() - start, 1), 'peak GiB': gib}
 
 
 # %% ../nbs/10_bench.ipynb #x011
 def dev_sweep(variant: str, enc: EncodedDataset, lrs=(1e-3, 3e-3, 1e-2), seed: int = 0,
               cfg: BenchConfig = BenchConfig()) -> list[dict]:
-    "The best dev epoch of `variant` fine-tuned with each learning rate in `lrs` (pre-training done once)."
+    """The best dev epoch of `variant` fine-tuned with each learning rate in `lrs` (pre-training
+    done once)."""
     cache, rows = {}, []
     for lr in lrs:
-        _, history = train_recommender(variant, enc, seed, replace(cfg, recommend=replace(cfg.recommend, lr=lr)), cache)
+        _, history = train_recommender(
+            variant, enc, seed, replace(cfg, recommend=replace(cfg.recommend, lr=lr)), cache)
         best = max(history, key=lambda h: h['dev R@1'] + h['dev R@50'])
-        rows.append({'system': variant, 'lr': lr, 'best epoch': best['epoch'], 'epochs': len(history),
-                     **{k: best[k] for k in ('dev R@1', 'dev R@10', 'dev R@50')}})
+        rows.append(
+            {
+                'system': variant, 'lr': lr, 'best epoch': best['epoch'], 'epochs': len(history),
+                **{k: best[k] for k in ('dev R@1', 'dev R@10', 'dev R@50')}})
     return rows
 
 # %% ../nbs/10_bench.ipynb #c033
 def train_reply_model(kind: str, enc: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict):
     "A trained generator of `kind` ('transformer' or 'c2crs')."
-    if kind not in GENERATORS: raise ValueError(f"unknown generator {kind!r}; expected one of {GENERATORS}")
+    if kind not in GENERATORS:
+        raise ValueError(f"unknown generator {kind!r}; expected one of {GENERATORS}")
     gcfg = GeneratorConfig.transformer() if kind == 'transformer' else GeneratorConfig()
-    views = copy.deepcopy(pretrained_views('c2crs', enc, seed, cfg, cache)) if kind == 'c2crs' else None
+    views = (
+        copy.deepcopy(pretrained_views('c2crs', enc, seed, cfg, cache)) if kind == 'c2crs' else None
+    )
     gen = build_generator(enc, gcfg, views, cfg.encoder, seed)
     train_generator(gen, enc, replace(cfg.converse, seed=seed))
     return gen
 
 def run_generator(kind: str, enc: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict) -> dict:
-    "Train a generator, decode the test replies; text metrics, seconds (training, decoding), peak memory, two sample replies."
+    """Train a generator, decode the test replies; text metrics, seconds (training, decoding), peak
+    memory, two sample replies."""
     gen, seconds, gib = measured(train_reply_model, kind, enc, seed, cfg, cache)
-    if 'c2crs scorer' not in cache: cache['c2crs scorer'] = train_recommender('c2crs', enc, seed, cfg, cache)[0]
+    if 'c2crs scorer' not in cache:
+        cache['c2crs scorer'] = train_recommender('c2crs', enc, seed, cfg, cache)[0]
     fill, start = recommender_item_filler(cache['c2crs scorer'], enc.ds.kg), time.perf_counter()
-    metrics, replies = evaluate_generator(gen, enc, 'test', fill_item=fill, max_examples=cfg.max_replies)
+    metrics, replies = evaluate_generator(
+        gen, enc, 'test', fill_item=fill, max_examples=cfg.max_replies)
     return {'task': 'generate', 'system': kind, 'seed': seed, **metrics, 'seconds': seconds,
             'eval seconds': round(time.perf_counter() - start, 1), 'peak GiB': gib,
             'samples': [{k: r[k] for k in ('reply', 'reference')} for r in replies[:2]]}
@@ -256,9 +312,15 @@ def bench_plan(cfg: BenchConfig) -> list[tuple[str, str, str, int]]:
     "(dataset, task, system, seed) of every run, in the order they run."
     plan = []
     for dataset in cfg.datasets:
-        groups = [('recommend', [v for v in cfg.recommenders if v in BASELINES]), ('generate', list(cfg.generators)),
-                  ('recommend', [v for v in cfg.recommenders if v in ABLATIONS + EXTENSIONS])]
-        plan += [(dataset, task, system, seed) for task, systems in groups for seed in cfg.seeds for system in systems]
+        groups = [
+            ('recommend', [v for v in cfg.recommenders if v in BASELINES]),
+            ('generate', list(cfg.generators)),
+            ('recommend', [v for v in cfg.recommenders if v in ABLATIONS + EXTENSIONS])]
+        plan += [
+            (dataset, task, system, seed)
+            for task, systems in groups
+            for seed in cfg.seeds
+            for system in systems]
     return plan
 
 # %% ../nbs/10_bench.ipynb #c038
@@ -268,12 +330,14 @@ SELECTION = ('datasets', 'seeds', 'recommenders', 'generators')
 GENERATION_ONLY = ('converse', 'max_replies', 'bleu')   # settings that change generator runs alone
 
 def training_settings(cfg: BenchConfig) -> dict:
-    "Everything that changes a run's result (not which runs are made): `cfg` and the BLEU signature, as JSON data."
+    """Everything that changes a run's result (not which runs are made): `cfg` and the BLEU
+    signature, as JSON data."""
     plain = json.loads(json.dumps(asdict(cfg)))
     return {k: v for k, v in plain.items() if k not in SELECTION} | {'bleu': bleu_signature()}
 
 def run_settings(settings: dict, run: dict) -> dict:
-    "The part of `settings` that `run` depends on: its task's settings, its dataset's schedule and size."
+    """The part of `settings` that `run` depends on: its task's settings, its dataset's schedule and
+    size."""
     s = {k: v for k, v in settings.items() if run['task'] == 'generate' or k not in GENERATION_ONLY}
     s['schedules'] = s.get('schedules', {}).get(split_subset(run['dataset'])[0])
     if run['dataset'] != 'movieworld': s.pop('n_dialogs', None)
@@ -305,9 +369,13 @@ def run_bench(cfg: BenchConfig = BenchConfig(), out: str | Path = 'runs/bench', 
     done, data, caches = {run_key(r) for r in runs}, {}, {}
     for dataset, task, system, seed in bench_plan(cfg):
         if (dataset, task, system, seed) in done: continue
-        if dataset not in data: data = {dataset: encode_dataset(load_dataset(dataset, 0, cfg.n_dialogs))}; caches = {}
+        if dataset not in data:
+            data = {dataset: encode_dataset(load_dataset(dataset, 0, cfg.n_dialogs))}
+            caches = {}
         run = run_recommender if task == 'recommend' else run_generator
-        runs.append({'dataset': dataset} | run(system, data[dataset], seed, cfg, caches.setdefault(seed, {})))
+        runs.append(
+            {'dataset': dataset}
+            | run(system, data[dataset], seed, cfg, caches.setdefault(seed, {})))
         log(f"{dataset} seed {seed} {task} {system}: {runs[-1]['seconds']} s")
         save_json({'settings': settings, 'runs': runs}, path)
     return runs
@@ -318,27 +386,39 @@ def mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 def summarize(runs: list[dict], dataset: str, task: str, systems, columns) -> dict[str, dict]:
-    "Per system of `dataset` and `task`: (mean, std) of every column over the seeds that report them all, and their count."
+    """Per system of `dataset` and `task`: (mean, std) of every column over the seeds that report
+    them all, and their count."""
     out = {}
     for s in systems:
-        rows = [r for r in runs if (r['dataset'], r['task'], r['system']) == (dataset, task, s) and all(c in r for c in columns)]
-        if rows: out[s] = {c: mean_std([r[c] for r in rows]) for c in columns} | {'seeds': len(rows)}
+        rows = [
+            r
+            for r in runs
+            if (r['dataset'], r['task'], r['system']) == (dataset, task, s)
+            and all(c in r for c in columns)]
+        if rows:
+            out[s] = {c: mean_std([r[c] for r in rows]) for c in columns} | {'seeds': len(rows)}
     return out
 
 # %% ../nbs/10_bench.ipynb #c046
 def cell(mean_std: tuple[float, float], paper: float | None = None, digits: int = 3) -> str:
     "'mean ± std', with the paper's value in parentheses when there is one."
     m, s = mean_std
-    return f'{m:.{digits}f} ± {s:.{digits}f}' + (f' ({paper:.{digits}f})' if paper is not None else '')
+    return f'{m:.{digits}f} ± {s:.{digits}f}' + (
+        f' ({paper:.{digits}f})' if paper is not None else '')
 
 def task_table(runs: list[dict], dataset: str, task: str, systems, columns, paper: bool = False) -> dict[str, dict]:
-    "Rows for `markdown_table`: formatted cells, plus the mean wall seconds and peak GiB of the runs."
+    """Rows for `markdown_table`: formatted cells, plus the mean wall seconds and peak GiB of the
+    runs."""
     table = {}
-    for s, stats in summarize(runs, dataset, task, systems, list(columns) + ['seconds', 'peak GiB']).items():
+    for s, stats in summarize(
+        runs, dataset, task, systems, list(columns) + ['seconds', 'peak GiB']).items():
         ref = PAPER[task].get(s) if paper else None
         pcol = PAPER_COLUMNS[task]
-        table[s] = {c: cell(stats[c], ref[pcol.index(c)] if ref and c in pcol else None) for c in columns}
-        table[s] |= {'seconds': f"{stats['seconds'][0]:.0f}", 'peak GiB': f"{stats['peak GiB'][0]:.1f}", 'seeds': stats['seeds']}
+        table[s] = {
+            c: cell(stats[c], ref[pcol.index(c)] if ref and c in pcol else None) for c in columns}
+        table[s] |= {
+            'seconds': f"{stats['seconds'][0]:.0f}", 'peak GiB': f"{stats['peak GiB'][0]:.1f}",
+            'seeds': stats['seeds']}
     return table
 
 # %% ../nbs/10_bench.ipynb #c049
@@ -354,17 +434,27 @@ def target_checks(runs: list[dict], dataset: str) -> dict[str, bool]:
     if 'c2crs' in rec:
         for other in ('popularity', 'textcnn', 'kbrd'):
             for k in ('R@10', 'R@50'):
-                if other in rec: checks[f'c2crs > {other} on {k} by > 1 std'] = beats(rec['c2crs'][k], rec[other][k])
+                if other in rec:
+                    checks[f'c2crs > {other} on {k} by > 1 std'] = beats(
+                        rec['c2crs'][k], rec[other][k])
         for other in ABLATIONS:
-            if other in rec: checks[f'{other} below c2crs on R@10'] = rec[other]['R@10'][0] < rec['c2crs']['R@10'][0]
-    if dataset == 'movieworld' and {'c2crs', 'kbrd'} <= set(rec):    # the world is built for a wide margin
+            if other in rec:
+                checks[f'{other} below c2crs on R@10'] = (
+                    rec[other]['R@10'][0] < rec['c2crs']['R@10'][0])
+    # the world is built for a wide margin
+    if dataset == 'movieworld' and {'c2crs', 'kbrd'} <= set(rec):
         (c, c_std), (k, k_std) = rec['c2crs']['R@10'], rec['kbrd']['R@10']
         checks[f'R@10: c2crs >= 1.5 x kbrd ({c / max(k, 1e-9):.2f} x)'] = c >= 1.5 * k
         checks['R@10: c2crs - kbrd > 2 std'] = c - k > 2 * max(c_std, k_std)
         for control in ('shuffled reviews', 'no pre-training', 'w/o UD'):
-            if control in rec: checks[f'{control}: the margin is gone (R@10 < 1.25 x kbrd)'] = rec[control]['R@10'][0] < 1.25 * k
-    if len(gen) == 2: checks['Distinct-2: c2crs > transformer'] = gen['c2crs']['Distinct-2'][0] > gen['transformer']['Distinct-2'][0]
-    speed = summarize(runs, dataset, 'recommend', ['c2crs'], ['ms/context', 'contexts/s']).get('c2crs')
+            if control in rec:
+                checks[f'{control}: the margin is gone (R@10 < 1.25 x kbrd)'] = (
+                    rec[control]['R@10'][0] < 1.25 * k)
+    if len(gen) == 2:
+        checks['Distinct-2: c2crs > transformer'] = (
+            gen['c2crs']['Distinct-2'][0] > gen['transformer']['Distinct-2'][0])
+    speed = summarize(runs, dataset, 'recommend', ['c2crs'], ['ms/context', 'contexts/s']).get(
+        'c2crs')
     if speed:
         ms, per_s = speed['ms/context'][0], speed['contexts/s'][0]
         checks[f'one context in <= 10 ms (median {ms:.1f} ms)'] = ms <= 10
@@ -374,32 +464,53 @@ def target_checks(runs: list[dict], dataset: str) -> dict[str, bool]:
 # %% ../nbs/10_bench.ipynb #c051
 REC_COLUMNS = ('R@1', 'R@10', 'R@50', 'new R@10', 'NDCG@10', 'MRR@10')
 GEN_COLUMNS = ('Distinct-2', 'Distinct-3', 'Distinct-4', 'BLEU-2', 'perplexity')
-TEST_SPLITS = {'inspired': "INSPIRED's dev.jsonl"}   # where the test split is not the dataset's own test file
+# where the test split is not the dataset's own test file
+TEST_SPLITS = {'inspired': "INSPIRED's dev.jsonl"}
 
 def bench_report(runs: list[dict]) -> str:
-    "The markdown report: per dataset, the baselines, the ablations, zero-shot transfer, the generators and the target checks."
+    """The markdown report: per dataset, the baselines, the ablations, zero-shot transfer, the
+    generators and the target checks."""
     parts = []
     for dataset in dict.fromkeys(r['dataset'] for r in runs):
         paper, test = dataset.startswith('redial'), TEST_SPLITS.get(dataset, 'test')
-        sections = [(f'Recommendation ({test}, whole catalogue{"; paper in parentheses" if paper else ""})',
-                     task_table(runs, dataset, 'recommend', BASELINES, REC_COLUMNS, paper)),
-                    ('Ablations (Table 4) and controls', task_table(runs, dataset, 'recommend', ('c2crs', 'kbrd') + ABLATIONS, REC_COLUMNS, paper)),
-                    ('Beyond the paper: a fourth view',
-                     task_table(runs, dataset, 'recommend', ('c2crs', 'kbrd') + EXTENSIONS, REC_COLUMNS)
-                     if any(r['system'] in EXTENSIONS and r['dataset'] == dataset for r in runs) else None),
-                    ('Conversation (test, greedy decoding)', task_table(runs, dataset, 'generate', GENERATORS, GEN_COLUMNS, paper))]
+        sections = [
+            (
+                f'Recommendation ({test}, whole catalogue{"; paper in parentheses" if paper else ""})',
+                task_table(runs, dataset, 'recommend', BASELINES, REC_COLUMNS, paper)),
+            (
+                'Ablations (Table 4) and controls',
+                task_table(
+                    runs, dataset, 'recommend', ('c2crs', 'kbrd') + ABLATIONS, REC_COLUMNS, paper)),
+            (
+                'Beyond the paper: a fourth view',
+                (
+                    task_table(
+                        runs, dataset, 'recommend', ('c2crs', 'kbrd') + EXTENSIONS, REC_COLUMNS)
+                    if any(r['system'] in EXTENSIONS and r['dataset'] == dataset for r in runs)
+                    else None)),
+            (
+                'Conversation (test, greedy decoding)',
+                task_table(runs, dataset, 'generate', GENERATORS, GEN_COLUMNS, paper))]
         if other := ZERO_SHOT.get(dataset):
             columns = tuple(f'{other} {c}' for c in ('R@1', 'R@10', 'R@50', 'new R@10'))
-            sections.insert(2, (f'Zero-shot: trained on {dataset}, tested on {other} ({TEST_SPLITS.get(other, "test")})',
-                                task_table(runs, dataset, 'recommend', BASELINES + ABLATIONS + EXTENSIONS, columns)))
+            sections.insert(
+                2,
+                (
+                    f'Zero-shot: trained on {dataset}, tested on {other} ({TEST_SPLITS.get(other, "test")})',
+                    task_table(
+                        runs, dataset, 'recommend', BASELINES + ABLATIONS + EXTENSIONS, columns)))
         parts.append(f'## {dataset}')
         parts += [f'### {title}\n\n' + markdown_table(t, 'system') for title, t in sections if t]
         checks = target_checks(runs, dataset)
-        if checks: parts.append('### Targets\n\n' + '\n'.join(f"- {'✓' if ok else '✗'} {c}" for c, ok in checks.items()))
+        if checks:
+            parts.append(
+                '### Targets\n\n'
+                + '\n'.join(f"- {'✓' if ok else '✗'} {c}" for c, ok in checks.items()))
         mine = [r for r in runs if r['dataset'] == dataset]
         train, test = (sum(r.get(k, 0) for r in mine) / 60 for k in ('seconds', 'eval seconds'))
-        parts.append(f"{len(mine)} runs on {dataset}; their wall times add up to {train:.0f} min of training "
-                     f"and {test:.0f} min of evaluation.")
+        parts.append(
+            f"{len(mine)} runs on {dataset}; their wall times add up to {train:.0f} min of training "
+            f"and {test:.0f} min of evaluation.")
     return '\n\n'.join(parts) + '\n'
 
 
@@ -411,56 +522,84 @@ def merge_results(sources: list, out: str | Path, settings: dict) -> list[dict]:
     saved = [json.loads((Path(s) / 'bench.json').read_text()) for s in sources]
     dropped = [r for s in saved for r in s['runs'] if not same_settings(r, s['settings'], settings)]
     if any(r['task'] == 'recommend' for r in dropped):
-        raise ValueError(f'the benchmarks in {list(map(str, sources))} were trained with different settings')
-    if dropped: warnings.warn(f'{len(dropped)} generator runs made with other generation settings are left out')
-    runs = list({run_key(r): r for s in saved for r in s['runs'] if same_settings(r, s['settings'], settings)}.values())
+        raise ValueError(
+            f'the benchmarks in {list(map(str, sources))} were trained with different settings')
+    if dropped:
+        warnings.warn(
+            f'{len(dropped)} generator runs made with other generation settings are left out')
+    runs = list(
+        {
+            run_key(r): r
+            for s in saved
+            for r in s['runs']
+            if same_settings(r, s['settings'], settings)}.values())
     save_json({'settings': settings, 'runs': runs}, Path(out) / 'bench.json')
     (Path(out) / 'bench.md').write_text(bench_report(runs))
     return runs
 
 
 # %% ../nbs/10_bench.ipynb #x004
-SHARED = BASELINES + GENERATORS   # the runs that share one seed's C2-CRS pre-training (or need none)
+# the runs that share one seed's C2-CRS pre-training (or need none)
+SHARED = BASELINES + GENERATORS
 
 def bench_groups(cfg: BenchConfig) -> list[tuple[str, int, tuple]]:
-    "(dataset, seed, systems) groups of `cfg`'s plan: real data's (the costliest) first, other ablations before shared runs."
+    """(dataset, seed, systems) groups of `cfg`'s plan: real data's (the costliest) first, other
+    ablations before shared runs."""
     groups = []
     for dataset in sorted(cfg.datasets, key=lambda d: d == 'movieworld'):
-        for part in ([s for s in cfg.recommenders if s not in SHARED], [s for s in cfg.recommenders + cfg.generators if s in SHARED]):
+        for part in (
+            [s for s in cfg.recommenders if s not in SHARED],
+            [s for s in cfg.recommenders + cfg.generators if s in SHARED]):
             groups += [(dataset, seed, tuple(dict.fromkeys(part))) for seed in cfg.seeds if part]
     return groups
 
 def group_folder(out: Path, dataset: str, seed: int, systems: tuple) -> Path:
-    return out / 'parts' / f"{dataset}-seed{seed}-{'shared' if set(systems) <= set(SHARED) else 'ablations'}"
+    return (
+        out
+        / 'parts'
+        / f"{dataset}-seed{seed}-{'shared' if set(systems) <= set(SHARED) else 'ablations'}")
 
 def run_group(cfg: BenchConfig, dataset: str, seed: int, systems: tuple, out: Path, threads: int) -> Path:
-    "The runs of one group of `cfg` into folder `out`, on `threads` CPU threads (in a worker process)."
+    """The runs of one group of `cfg` into folder `out`, on `threads` CPU threads (in a worker
+    process)."""
     torch.set_num_threads(threads)
-    run_bench(replace(cfg, datasets=(dataset,), seeds=(seed,), recommenders=tuple(s for s in cfg.recommenders if s in systems),
-                      generators=tuple(g for g in cfg.generators if g in systems)), out)
+    run_bench(
+        replace(
+            cfg, datasets=(dataset,), seeds=(seed,),
+            recommenders=tuple(s for s in cfg.recommenders if s in systems),
+            generators=tuple(g for g in cfg.generators if g in systems)),
+        out)
     return out
 
-def cpu_count() -> int: return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
+def cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
 
 def run_parallel(cfg: BenchConfig, out: str | Path, jobs: int) -> list[dict]:
-    "The plan of `cfg` in `jobs` processes, a group each, in folders `out/parts/*`; merged into `out`."
+    """The plan of `cfg` in `jobs` processes, a group each, in folders `out/parts/*`; merged into
+    `out`."""
     out, settings = Path(out), training_settings(cfg)
     done, groups = load_results(out / 'bench.json', settings), bench_groups(cfg)
     folders = [group_folder(out, *g) for g in groups]
     for folder in folders:
-        if done and not load_results(folder / 'bench.json', settings): save_json({'settings': settings, 'runs': done}, folder / 'bench.json')
+        if done and not load_results(folder / 'bench.json', settings):
+            save_json({'settings': settings, 'runs': done}, folder / 'bench.json')
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context('spawn')) as pool:
-        for job in [pool.submit(run_group, cfg, *g, f, max(1, cpu_count() // jobs)) for g, f in zip(groups, folders)]: job.result()
+        for job in [
+            pool.submit(run_group, cfg, *g, f, max(1, cpu_count() // jobs))
+            for g, f in zip(groups, folders)]:
+            job.result()
     return merge_results(([out] if done else []) + folders, out, settings)
 
 # %% ../nbs/10_bench.ipynb #c054
 def bench_config(quick: bool = False, datasets: str | None = None, seeds: int | None = None,
                  systems: str | None = None, generate: bool = True) -> BenchConfig:
-    "A `BenchConfig` from command-line strings: comma-separated datasets and systems, a number of seeds."
+    """A `BenchConfig` from command-line strings: comma-separated datasets and systems, a number of
+    seeds."""
     cfg = BenchConfig.quick() if quick else BenchConfig()
     if datasets:
         names = tuple(datasets.split(','))
-        if problems := [p for n in names if (p := dataset_problem(n))]: raise DatasetUnavailable('; '.join(problems))
+        if problems := [p for n in names if (p := dataset_problem(n))]:
+            raise DatasetUnavailable('; '.join(problems))
         cfg = replace(cfg, datasets=names)
     if seeds: cfg = replace(cfg, seeds=tuple(range(seeds)))
     if systems:
@@ -468,8 +607,9 @@ def bench_config(quick: bool = False, datasets: str | None = None, seeds: int | 
         known = BASELINES + ABLATIONS + EXTENSIONS + GENERATORS
         if unknown := set(names) - set(known):
             raise ValueError(f"unknown systems {sorted(unknown)}; choose from {known}")
-        cfg = replace(cfg, recommenders=tuple(n for n in cfg.recommenders + EXTENSIONS if n in names),
-                      generators=tuple(n for n in cfg.generators if n in names))
+        cfg = replace(
+            cfg, recommenders=tuple(n for n in cfg.recommenders + EXTENSIONS if n in names),
+            generators=tuple(n for n in cfg.generators if n in names))
     return cfg if generate else replace(cfg, generators=())
 
 
@@ -479,9 +619,12 @@ def bench_command(out: str, quick: bool, datasets: str | None, seeds: int | None
     "What `c2crs_bench` does with its flags (chapter 13): run or merge, write bench.md, print it."
     try: cfg = bench_config(quick, datasets, seeds, systems, not no_generate)
     except ValueError as e: raise SystemExit(f'c2crs_bench: {e}') from None
-    if merge: return print(bench_report(merge_results(merge.split(','), out, training_settings(cfg))))
+    if merge:
+        return print(bench_report(merge_results(merge.split(','), out, training_settings(cfg))))
     start = time.perf_counter()
     runs = run_parallel(cfg, out, jobs) if jobs > 1 else run_bench(cfg, out)
-    report = bench_report(runs) + f'\nWall time of this invocation: {time.perf_counter() - start:.0f} s.\n'
+    report = (
+        bench_report(runs)
+        + f'\nWall time of this invocation: {time.perf_counter() - start:.0f} s.\n')
     (Path(out) / 'bench.md').write_text(report)
     print(report)

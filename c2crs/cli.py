@@ -17,8 +17,9 @@ from .encoders import EncoderConfig
 from .pretrain import PretrainConfig, pretrain
 from .viz import plot_cosine_hists, plot_stage_umaps
 from .recommend import RecommendConfig, evaluate, train_system
-from .converse import (ConverseConfig, GeneratorConfig, build_generator, evaluate_generator, recommender_item_filler,
-                            train_generator)
+from .converse import (
+    ConverseConfig, GeneratorConfig, build_generator, evaluate_generator, recommender_item_filler,
+    train_generator)
 
 # %% auto #0
 __all__ = ['dataset_arg', 'run_folder_name', 'open_dataset', 'describe_data', 'pretrain_views', 'recommend_step', 'converse_step',
@@ -30,14 +31,18 @@ def dataset_arg(name: str) -> str:
     return f"folder:{folder_of(name).resolve()}" if folder_of(name) else name
 
 def run_folder_name(name: str) -> str:
-    "The default run folder's name for dataset `name` (for a folder dataset, the folder's own name)."
+    """The default run folder's name for dataset `name` (for a folder dataset, the folder's own
+    name)."""
     return folder_of(name).name if folder_of(name) else name
 
 def open_dataset(name: str, seed: int = 0, n_dialogs: int = MovieWorldConfig.n_dialogs,
                  command: str = 'c2crs', descriptions: bool = False):
-    "Load dataset `name` (with its items' `descriptions`), or stop with one line saying why it cannot."
-    try: return load_dataset(name, seed, n_dialogs, descriptions=descriptions)
-    except (DataError, DatasetUnavailable, OSError) as e: raise SystemExit(f'{command}: cannot load dataset {name!r}: {e}') from None
+    """Load dataset `name` (with its items' `descriptions`), or stop with one line saying why it
+    cannot."""
+    try:
+        return load_dataset(name, seed, n_dialogs, descriptions=descriptions)
+    except (DataError, DatasetUnavailable, OSError) as e:
+        raise SystemExit(f'{command}: cannot load dataset {name!r}: {e}') from None
 
 
 # %% ../nbs/12_cli.ipynb #c011
@@ -50,41 +55,58 @@ def describe_data(ds, out: Path) -> dict:
     return stats
 
 def pretrain_views(enc, out: Path, cfg: PretrainConfig, umap: bool = True, resume: bool = False) -> tuple:
-    "Pre-train (coarse, fine; `resume`: from `checkpoints/training.pt`), write checkpoints and alignment figures; return the views and their metrics."
+    """Pre-train (coarse, fine; `resume`: from `checkpoints/training.pt`), write checkpoints and
+    alignment figures; return the views and their metrics."""
     import matplotlib.pyplot as plt
     views, report = pretrain(enc, EncoderConfig(), cfg, out_dir=out / 'checkpoints', resume=resume)
-    table = {m: {s: report['metrics'][s][m] for s in report['metrics']} for m in report['metrics']['random']}
+    table = {
+        m: {s: report['metrics'][s][m] for s in report['metrics']}
+        for m in report['metrics']['random']}
     print('alignment of the views on held-out dialogs, by stage', format_table(table), sep='\n')
     plot_cosine_hists(report).savefig(out / 'alignment_cosines.png', dpi=110)
-    if umap: plot_stage_umaps(report, title=f'{enc.ds.name}: views of held-out dialogs').savefig(out / 'alignment_umap.png', dpi=110)
+    if umap:
+        plot_stage_umaps(report, title=f'{enc.ds.name}: views of held-out dialogs').savefig(
+            out / 'alignment_umap.png', dpi=110)
     plt.close('all')
-    return views, {'alignment': report['metrics'], 'history': report['history'], 'seconds': report['seconds']}
+    return views, {
+        'alignment': report['metrics'], 'history': report['history'], 'seconds': report['seconds']}
 
 def recommend_step(enc, views, cfg: RecommendConfig, out: Path, systems=('popularity', 'kbrd', 'c2crs')) -> tuple[dict, object]:
-    "Fine-tune the recommender on the pre-trained views, and KBRD (no pre-training) beside it; test metrics per system, the C2-CRS model."
+    """Fine-tune the recommender on the pre-trained views, and KBRD (no pre-training) beside it;
+    test metrics per system, the C2-CRS model."""
     results = {}
     for name in systems:
         scorer, info = train_system(name, enc, cfg.seed, cfg, views=views)
-        results[name] = evaluate(scorer, enc.examples['recommend', 'test'], enc.ds.kg, enc.reviews) | {
-            k: info[k] for k in ('epochs', 'train s') if k in info}
-    save_model(out / 'checkpoints' / 'recommender.pt', 'recommender', scorer, enc.vocab, encoder_config=EncoderConfig(),
-               config=cfg, history=info['history'])
+        results[name] = evaluate(
+            scorer, enc.examples['recommend', 'test'], enc.ds.kg, enc.reviews
+        ) | {k: info[k] for k in ('epochs', 'train s') if k in info}
+    save_model(
+        out / 'checkpoints' / 'recommender.pt', 'recommender', scorer, enc.vocab,
+        encoder_config=EncoderConfig(), config=cfg, history=info['history'])
     shown = ['R@1', 'R@10', 'R@50', 'new R@10', 'NDCG@10', 'MRR@10']
-    print('recommendation, test split (whole catalogue)', format_table({n: {k: round(r[k], 3) for k in shown} for n, r in results.items()}), sep='\n')
+    print(
+        'recommendation, test split (whole catalogue)',
+        format_table({n: {k: round(r[k], 3) for k in shown} for n, r in results.items()}), sep='\n')
     return results, scorer
 
 def converse_step(enc, views, scorer, cfg: ConverseConfig, out: Path, max_replies: int | None = None) -> dict:
-    "Train the C2-CRS generator on a copy of the views; test metrics with `<item>` filled by `scorer`; sample replies."
+    """Train the C2-CRS generator on a copy of the views; test metrics with `<item>` filled by
+    `scorer`; sample replies."""
     gen_cfg = GeneratorConfig()
     gen = build_generator(enc, gen_cfg, copy.deepcopy(views), seed=cfg.seed)
     history = train_generator(gen, enc, cfg)
-    metrics, replies = evaluate_generator(gen, enc, 'test', fill_item=recommender_item_filler(scorer, enc.ds.kg),
-                                          max_examples=max_replies)
-    save_model(out / 'checkpoints' / 'generator.pt', 'generator', gen, enc.vocab, encoder_config=EncoderConfig(),
-               config=gen_cfg, converse_config=cfg, history=history)
+    metrics, replies = evaluate_generator(
+        gen, enc, 'test', fill_item=recommender_item_filler(scorer, enc.ds.kg),
+        max_examples=max_replies)
+    save_model(
+        out / 'checkpoints' / 'generator.pt', 'generator', gen, enc.vocab,
+        encoder_config=EncoderConfig(), config=gen_cfg, converse_config=cfg, history=history)
     print('conversation, test split (greedy decoding)', format_table({'c2crs': metrics}), sep='\n')
-    for r in replies[:3]: print(f"  reply:     {r['reply']}\n  reference: {' '.join(r['reference'])}")
-    return metrics | {'n replies': len(replies), 'samples': [{k: r[k] for k in ('reply', 'reference')} for r in replies[:5]]}
+    for r in replies[:3]:
+        print(f"  reply:     {r['reply']}\n  reference: {' '.join(r['reference'])}")
+    return metrics | {
+        'n replies': len(replies),
+        'samples': [{k: r[k] for k in ('reply', 'reference')} for r in replies[:5]]}
 
 # %% ../nbs/12_cli.ipynb #c012
 def run_pipeline(dataset: str = 'movieworld', out: str | Path = 'runs/movieworld', seed: int = 0,
@@ -95,12 +117,18 @@ def run_pipeline(dataset: str = 'movieworld', out: str | Path = 'runs/movieworld
     (`resume`: pre-training from its last epoch); return (and save) the metrics."""
     import matplotlib; matplotlib.use('Agg')
     out, start = Path(out), time.perf_counter()
-    cfg, rec_cfg = pretrain_cfg or PretrainConfig(seed=seed), rec_cfg or RecommendConfig(epochs=20, seed=seed)
+    cfg, rec_cfg = pretrain_cfg or PretrainConfig(seed=seed), rec_cfg or RecommendConfig(
+        epochs=20, seed=seed)
     conv_cfg = conv_cfg or ConverseConfig(seed=seed, min_steps=200)
-    ds = data if data is not None else load_dataset(dataset, seed, n_dialogs)   # before anything is written
+    # before anything is written
+    ds = data if data is not None else load_dataset(dataset, seed, n_dialogs)
     set_seed(seed)
-    save_json({'dataset': dataset, 'seed': seed, 'n_dialogs': n_dialogs, 'descriptions': bool(ds.descriptions),
-               'pretrain': asdict(cfg), 'recommend': asdict(rec_cfg), 'converse': asdict(conv_cfg)}, out / 'config.json')
+    save_json(
+        {
+            'dataset': dataset, 'seed': seed, 'n_dialogs': n_dialogs,
+            'descriptions': bool(ds.descriptions), 'pretrain': asdict(cfg),
+            'recommend': asdict(rec_cfg), 'converse': asdict(conv_cfg)},
+        out / 'config.json')
     metrics = {'dataset': ds.name, 'stats': describe_data(ds, out)}
     if dataset == 'movieworld':
         metrics['view_signal_probe'] = probe = view_signal_probe(ds)
@@ -120,7 +148,10 @@ def run_command(dataset: str, out: str | None, seed: int, n_dialogs: int, coarse
                 no_umap: bool, resume: bool):
     "What `c2crs_run` does with its flags (chapter 13): the whole pipeline into a run folder."
     cfg = PretrainConfig(coarse_epochs=coarse_epochs, fine_epochs=fine_epochs, seed=seed)
-    conv = ConverseConfig(epochs=gen_epochs or ConverseConfig.epochs, min_steps=0 if gen_epochs else 200, seed=seed)
+    conv = ConverseConfig(
+        epochs=gen_epochs or ConverseConfig.epochs, min_steps=0 if gen_epochs else 200, seed=seed)
     ds = open_dataset(dataset, seed, n_dialogs, 'c2crs_run', descriptions)
-    run_pipeline(dataset_arg(dataset), out or f'runs/{run_folder_name(dataset)}', seed, n_dialogs, cfg, umap=not no_umap,
-                 rec_cfg=RecommendConfig(epochs=rec_epochs, seed=seed), conv_cfg=conv, resume=resume, data=ds)
+    run_pipeline(
+        dataset_arg(dataset), out or f'runs/{run_folder_name(dataset)}', seed, n_dialogs, cfg,
+        umap=not no_umap, rec_cfg=RecommendConfig(epochs=rec_epochs, seed=seed), conv_cfg=conv,
+        resume=resume, data=ds)

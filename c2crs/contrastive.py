@@ -22,7 +22,8 @@ __all__ = ['FINE_VIEWS', 'same_thing', 'info_nce', 'pair_losses', 'mean_loss', '
 
 # %% ../nbs/05_contrastive.ipynb #c006
 def same_thing(ids: Tensor) -> Tensor:
-    "(n, n) True where rows i and j share an id; `ids` is (n,) or (n, k) (any column); ids < 0 match nothing."
+    """(n, n) True where rows i and j share an id; `ids` is (n,) or (n, k) (any column); ids < 0
+    match nothing."""
     ids = ids[:, None] if ids.dim() == 1 else ids                      # (n, k)
     return ((ids[:, None] == ids[None, :]) & (ids[:, None] >= 0)).any(-1)
 
@@ -33,8 +34,11 @@ def info_nce(a: Tensor, b: Tensor, temperature: float = 0.07, ids: Tensor | None
     n, eye = len(a), torch.eye(len(a), dtype=torch.bool, device=a.device)
     drop = same_thing(ids) & ~eye if ids is not None else torch.zeros_like(eye)
     def side(x, y):
-        logits = (x @ y.T / temperature).masked_fill(drop, float('-inf'))  # (n, n): diagonal = positives
-        if intra_view: logits = torch.cat([logits, (x @ x.T / temperature).masked_fill(drop | eye, float('-inf'))], 1)
+        # (n, n): diagonal = positives
+        logits = (x @ y.T / temperature).masked_fill(drop, float('-inf'))
+        if intra_view:
+            logits = torch.cat(
+                [logits, (x @ x.T / temperature).masked_fill(drop | eye, float('-inf'))], 1)
         return F.cross_entropy(logits, torch.arange(n, device=a.device))
     return (side(a, b) + side(b, a)) / 2
 
@@ -53,7 +57,10 @@ def pair_losses(vectors: dict[str, Tensor], present: dict[str, Tensor] | None = 
 
 def mean_loss(losses: dict, like: dict[str, Tensor]) -> Tensor:
     "Mean of the pair losses; a zero that keeps the graph when there is none."
-    return torch.stack(list(losses.values())).mean() if losses else sum(v.sum() for v in like.values()) * 0.
+    return (
+        torch.stack(list(losses.values())).mean()
+        if losses
+        else sum(v.sum() for v in like.values()) * 0.0)
 
 # %% ../nbs/05_contrastive.ipynb #c015
 def coarse_loss(vectors: dict[str, Tensor], present: dict[str, Tensor] | None = None, temperature: float = 0.07,
@@ -64,15 +71,19 @@ def coarse_loss(vectors: dict[str, Tensor], present: dict[str, Tensor] | None = 
 # %% ../nbs/05_contrastive.ipynb #c019
 def coarse_inputs(views: ViewSet, outputs: dict[str, ViewOutput]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
     "Projected pooled vectors and presence masks of every view."
-    return ({n: views.project(n, o.pooled) for n, o in outputs.items()}, {n: o.present for n, o in outputs.items()})
+    return (
+        {n: views.project(n, o.pooled) for n, o in outputs.items()},
+        {n: o.present for n, o in outputs.items()})
 
 # %% ../nbs/05_contrastive.ipynb #c024
 def link_rows(tokens: Tensor, vocab: Vocab, linker: EntityLinker) -> list[list[tuple[int, int, int]]]:
-    "Entity spans `(start, end, entity id)` in every row of a padded `(batch, n_tokens)` token tensor."
+    """Entity spans `(start, end, entity id)` in every row of a padded `(batch, n_tokens)` token
+    tensor."""
     return [linker.link([vocab.itos[i] for i in row]) for row in tokens.tolist()]
 
 def mention_weights(spans: list, entities: Tensor, mask: Tensor, n_tokens: int) -> Tensor:
-    "(batch, n_entities, n_tokens) weights averaging the positions where each context entity is mentioned."
+    """(batch, n_entities, n_tokens) weights averaging the positions where each context entity is
+    mentioned."""
     w = torch.zeros(*entities.shape, n_tokens)
     for b, row in enumerate(spans):
         slot = {e: j for j, (e, m) in enumerate(zip(entities[b].tolist(), mask[b].tolist())) if m}
@@ -94,11 +105,13 @@ def entity_sentences(reviews: ReviewBank, vocab: Vocab, linker: EntityLinker, ma
 # %% ../nbs/05_contrastive.ipynb #c030
 @dataclass
 class FineTriples:
-    "Word-entity-sentence triples of a batch, one per (example, context entity) with a word or a review."
+    """Word-entity-sentence triples of a batch, one per (example, context entity) with a word or a
+    review."""
     example: Tensor       # (n,) row of the batch
     slot: Tensor          # (n,) position in `context_entities`
     entity: Tensor        # (n,) entity id
-    mention: Tensor       # (n, n_tokens) weights over the context tokens (all 0: no mention in the context)
+    # (n, n_tokens) weights over the context tokens (all 0: no mention in the context)
+    mention: Tensor
     review_index: Tensor  # (n,) row of `reviews` for the triple's entity
     reviews: Tensor       # (n_distinct_entities, n_sentences, n_tokens) sentences about each entity
     descriptions: Tensor | None = None   # the same for description sentences, when there are any
@@ -124,7 +137,8 @@ class TripleBuilder:
         if descriptions is not None:
             self.described = entity_sentences(descriptions, vocab, self.linker, max_sentences)
     def __call__(self, batch: dict[str, Tensor]) -> FineTriples:
-        ents, mask, tokens = batch['context_entities'], batch['context_entities_mask'], batch['context_tokens']
+        ents, mask, tokens = (
+            batch['context_entities'], batch['context_entities_mask'], batch['context_tokens'])
         w = mention_weights(link_rows(tokens, self.vocab, self.linker), ents, mask, tokens.shape[1])
         known = self.about if self.described is None else self.about.keys() | self.described.keys()
         has_text = torch.tensor([[e in known for e in row] for row in ents.tolist()], dtype=bool)
@@ -133,19 +147,22 @@ class TripleBuilder:
         distinct, review_index = torch.unique(entity, return_inverse=True)
         sentences = lambda about: pad_reviews([about.get(e, []) for e in distinct.tolist()])
         described = None if self.described is None else sentences(self.described)
-        return FineTriples(example, slot, entity, w[example, slot], review_index, sentences(self.about),
-                           described)
+        return FineTriples(
+            example, slot, entity, w[example, slot], review_index, sentences(self.about), described)
 
 # %% ../nbs/05_contrastive.ipynb #c035
 FINE_VIEWS = ('conversation', 'kg', 'review')
 
 def fine_units(views: ViewSet, outputs: dict[str, ViewOutput], triples: FineTriples) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
-    "Projected word, node and sentence units of the triples (Eq. 6), and which triples have each; only views in `views`."
+    """Projected word, node and sentence units of the triples (Eq. 6), and which triples have each;
+    only views in `views`."""
     units, present = {}, {}
     if 'conversation' in views.views:
-        units['conversation'] = torch.einsum('nt,ntd->nd', triples.mention, outputs['conversation'].units[triples.example])
+        units['conversation'] = torch.einsum(
+            'nt,ntd->nd', triples.mention, outputs['conversation'].units[triples.example])
         present['conversation'] = triples.has_word
-    units['kg'] = outputs['kg'].units[triples.example, triples.slot]       # (n, kg_dim); the KG view is always there
+    # (n, kg_dim); the KG view is always there
+    units['kg'] = outputs['kg'].units[triples.example, triples.slot]
     present['kg'] = torch.ones_like(triples.has_word)
     for name, sentences, has in (('review', triples.reviews, triples.has_review),
                                  ('description', triples.descriptions, triples.has_description)):
@@ -157,7 +174,8 @@ def fine_units(views: ViewSet, outputs: dict[str, ViewOutput], triples: FineTrip
 # %% ../nbs/05_contrastive.ipynb #c038
 def fine_loss(units: dict[str, Tensor], present: dict[str, Tensor], entity: Tensor, temperature: float = 0.07,
               intra_view: bool = False) -> Tensor:
-    "Eq. 6, averaged: mean `info_nce` over the unit pairs; triples of the same entity are not negatives."
+    """Eq. 6, averaged: mean `info_nce` over the unit pairs; triples of the same entity are not
+    negatives."""
     return mean_loss(pair_losses(units, present, temperature, entity, intra_view), units)
 
 # %% ../nbs/05_contrastive.ipynb #c040
@@ -179,7 +197,8 @@ def stage_loss(stage: str, views: ViewSet, batch: dict[str, Tensor], triples: Fi
     """Pre-training loss: 'coarse' -> Eq. 4; 'fine' -> Eq. 7, fine + `lam` * coarse. Returns the loss and its parts.
     `ids`: `negative_keys` of rows that must not be each other's negatives; `catalogue`: view name ->
     `(items, sentences)` whose `catalogue_loss` joins the fine loss."""
-    if stage not in ('coarse', 'fine'): raise ValueError(f"stage must be 'coarse' or 'fine', got {stage!r}")
+    if stage not in ('coarse', 'fine'):
+        raise ValueError(f"stage must be 'coarse' or 'fine', got {stage!r}")
     outputs = views(batch)
     coarse = coarse_loss(*coarse_inputs(views, outputs), temperature=temperature, ids=ids)
     if stage == 'coarse': return coarse, {'coarse': coarse.item()}
@@ -193,7 +212,8 @@ def stage_loss(stage: str, views: ViewSet, batch: dict[str, Tensor], triples: Fi
 
 # %% ../nbs/05_contrastive.ipynb #c043
 def alignment(a: Tensor, b: Tensor, alpha: float = 2) -> float:
-    "Mean distance^alpha between normalised positives (Wang & Isola 2020); 0 when the views coincide."
+    """Mean distance^alpha between normalised positives (Wang & Isola 2020); 0 when the views
+    coincide."""
     return (F.normalize(a, dim=-1) - F.normalize(b, dim=-1)).norm(dim=-1).pow(alpha).mean().item()
 
 def uniformity(x: Tensor, t: float = 2) -> float:

@@ -15,8 +15,8 @@ from torch import nn, Tensor
 from sacrebleu.metrics import BLEU
 
 from .core import get_device, set_seed
-from .data import (BOS, EOS, ITEM, PAD, EncodedDataset, Example, batches, epoch_batches, label_tokens,
-                        to_device)
+from .data import (
+    BOS, EOS, ITEM, PAD, EncodedDataset, Example, batches, epoch_batches, label_tokens, to_device)
 from .learner import ClipGrad, Evaluate, Learner, Progress, Timer
 from .encoders import EncoderConfig, ViewSet, default_views
 from .recommend import recommend
@@ -45,15 +45,18 @@ def distinct_per_sentence(sentences: list[list], n: int) -> float:
     return len({g for s in sentences for g in ngrams(s, n)}) / max(len(sentences), 1)
 
 # %% ../nbs/09_converse.ipynb #c008
-BLEU2 = BLEU(max_ngram_order=2, tokenize='none', smooth_method='exp', force=True)   # on our own tokens
+# on our own tokens
+BLEU2 = BLEU(max_ngram_order=2, tokenize='none', smooth_method='exp', force=True)
 
 def bleu(hyps: list[list], refs: list[list], metric: BLEU = BLEU2) -> float:
     "Corpus BLEU (sacreBLEU, in [0, 1]) of the token lists `hyps` against one reference each."
     if not hyps: return 0.0
-    return metric.corpus_score([' '.join(h) for h in hyps], [[' '.join(r) for r in refs]]).score / 100
+    return (
+        metric.corpus_score([' '.join(h) for h in hyps], [[' '.join(r) for r in refs]]).score / 100)
 
 def bleu_signature(metric: BLEU = BLEU2) -> str:
-    "sacreBLEU's signature of `metric` with one reference per reply: every setting, and the version."
+    """sacreBLEU's signature of `metric` with one reference per reply: every setting, and the
+    version."""
     metric.corpus_score(['a'], [['a']])            # the reference count is filled in on first use
     return str(metric.get_signature())
 
@@ -66,19 +69,23 @@ def perplexity(nll_sum: float, n_tokens: int) -> float:
 def response_frequencies(examples: list[Example], vocab_size: int) -> Tensor:
     "How often each token id occurs in the training responses (with their EOS): f of Eq. 12."
     counts = torch.zeros(vocab_size)
-    for e in examples: counts += torch.bincount(torch.tensor(e.response_tokens + [EOS]), minlength=vocab_size)
+    for e in examples:
+        counts += torch.bincount(torch.tensor(e.response_tokens + [EOS]), minlength=vocab_size)
     return counts
 
 def instance_weights(freq: Tensor, beta: float | None, gamma: float = 0.02, keep=(EOS, ITEM)) -> Tensor:
-    "Eq. 12: alpha = max(gamma, beta/f) where f >= beta, else 1; `beta=None` gives all ones; `keep` ids stay 1."
+    """Eq. 12: alpha = max(gamma, beta/f) where f >= beta, else 1; `beta=None` gives all ones;
+    `keep` ids stay 1."""
     if beta is None: return torch.ones_like(freq)
-    alpha = torch.where(freq >= beta, (beta / freq.clamp(min=1e-9)).clamp(min=gamma), torch.ones_like(freq))
+    alpha = torch.where(
+        freq >= beta, (beta / freq.clamp(min=1e-9)).clamp(min=gamma), torch.ones_like(freq))
     alpha[list(keep)] = 1.0
     return alpha
 
 # %% ../nbs/09_converse.ipynb #c014
 def weighted_nll(logp: Tensor, targets: Tensor, alpha: Tensor) -> tuple[Tensor, Tensor]:
-    "Eq. 11 as the official code computes it: mean over real tokens of alpha_w * -log P(w); also the raw NLL sum."
+    """Eq. 11 as the official code computes it: mean over real tokens of alpha_w * -log P(w); also
+    the raw NLL sum."""
     # logp: (B, T, V) distributions or (B, T) log P of the targets; targets: (B, T) with PAD = ignore
     if logp.dim() == targets.dim() + 1: logp = logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
     nll, real = -logp, targets != PAD                                      # (B, T)
@@ -87,7 +94,8 @@ def weighted_nll(logp: Tensor, targets: Tensor, alpha: Tensor) -> tuple[Tensor, 
 # %% ../nbs/09_converse.ipynb #c017
 @dataclass
 class GeneratorConfig:
-    "Decoder sizes and which knowledge it reads (official code: 2 layers, 2 heads, FFN 300, dropout 0.1)."
+    """Decoder sizes and which knowledge it reads (official code: 2 layers, 2 heads, FFN 300,
+    dropout 0.1)."""
     n_layers: int = 2
     n_heads: int = 2
     ffn_dim: int = 256
@@ -115,21 +123,32 @@ def split_heads(t: Tensor, n_heads: int) -> Tensor:
     return t.unflatten(-1, (n_heads, -1)).transpose(1, 2)
 
 def in_projections(attn: nn.MultiheadAttention) -> tuple[tuple[Tensor, Tensor], ...]:
-    "(weight, bias) of `attn`'s query, key and value projections (packed when kdim == d, separate otherwise)."
-    w = attn.in_proj_weight.chunk(3) if attn.in_proj_weight is not None else (attn.q_proj_weight, attn.k_proj_weight, attn.v_proj_weight)
+    """(weight, bias) of `attn`'s query, key and value projections (packed when kdim == d, separate
+    otherwise)."""
+    w = (
+        attn.in_proj_weight.chunk(3)
+        if attn.in_proj_weight is not None
+        else (attn.q_proj_weight, attn.k_proj_weight, attn.v_proj_weight))
     return tuple(zip(w, attn.in_proj_bias.chunk(3)))
 
 class DecoderLayer(nn.Module):
-    "Masked self-attention -> cross-attention over each memory in order -> FFN; residual + LayerNorm after each."
+    """Masked self-attention -> cross-attention over each memory in order -> FFN; residual +
+    LayerNorm after each."""
     def __init__(self, d: int, memory_dims: dict[str, int], cfg: GeneratorConfig):
         super().__init__()
-        att = lambda kd: nn.MultiheadAttention(d, cfg.n_heads, cfg.attention_dropout, batch_first=True, kdim=kd, vdim=kd)
-        self.self_attn, self.cross = att(d), nn.ModuleDict({k: att(kd) for k, kd in memory_dims.items()})
-        self.ffn = nn.Sequential(nn.Linear(d, cfg.ffn_dim), nn.ReLU(), nn.Dropout(cfg.dropout), nn.Linear(cfg.ffn_dim, d))
-        self.norms, self.drop = nn.ModuleList(nn.LayerNorm(d) for _ in range(len(memory_dims) + 2)), nn.Dropout(cfg.dropout)
+        att = lambda kd: nn.MultiheadAttention(
+            d, cfg.n_heads, cfg.attention_dropout, batch_first=True, kdim=kd, vdim=kd)
+        self.self_attn, self.cross = att(d), nn.ModuleDict(
+            {k: att(kd) for k, kd in memory_dims.items()})
+        self.ffn = nn.Sequential(
+            nn.Linear(d, cfg.ffn_dim), nn.ReLU(), nn.Dropout(cfg.dropout), nn.Linear(cfg.ffn_dim, d)
+        )
+        self.norms, self.drop = nn.ModuleList(
+            nn.LayerNorm(d) for _ in range(len(memory_dims) + 2)), nn.Dropout(cfg.dropout)
 
     def memory_keys(self, memories: dict[str, tuple[Tensor, Tensor]]) -> dict[str, tuple[Tensor, Tensor, Tensor]]:
-        "name -> (states (B, n, dim), mask (B, n) True = real) to name -> (keys, values (B, heads, n, d/heads), mask)."
+        """name -> (states (B, n, dim), mask (B, n) True = real) to name -> (keys, values (B, heads,
+        n, d/heads), mask)."""
         out = {}
         for name, attn in self.cross.items():
             (states, mask), (_, (wk, bk), (wv, bv)) = memories[name], in_projections(attn)
@@ -138,17 +157,22 @@ class DecoderLayer(nn.Module):
         return out
 
     def attend(self, name: str, x: Tensor, keys: dict) -> Tensor:
-        "Cross-attention of x (B, T, d) over memory `name`, whose keys and values are projected already."
-        attn, (k, v, mask), ((wq, bq), *_) = self.cross[name], keys[name], in_projections(self.cross[name])
+        """Cross-attention of x (B, T, d) over memory `name`, whose keys and values are projected
+        already."""
+        attn, (k, v, mask), ((wq, bq), *_) = (
+            self.cross[name], keys[name], in_projections(self.cross[name]))
         p = attn.dropout if self.training else 0.0
-        out = F.scaled_dot_product_attention(split_heads(F.linear(x, wq, bq), attn.num_heads), k, v, attn_mask=mask, dropout_p=p)
+        out = F.scaled_dot_product_attention(
+            split_heads(F.linear(x, wq, bq), attn.num_heads), k, v, attn_mask=mask, dropout_p=p)
         return attn.out_proj(out.transpose(1, 2).flatten(2))
 
     def forward(self, x: Tensor, keys: dict) -> Tensor:
         # x: (B, T, d); keys: `memory_keys` of the memories
         causal = torch.ones(x.shape[1], x.shape[1], dtype=torch.bool, device=x.device).triu(1)
-        x = self.norms[0](x + self.drop(self.self_attn(x, x, x, attn_mask=causal, need_weights=False)[0]))
-        for i, name in enumerate(self.cross, 1): x = self.norms[i](x + self.drop(self.attend(name, x, keys)))
+        x = self.norms[0](
+            x + self.drop(self.self_attn(x, x, x, attn_mask=causal, need_weights=False)[0]))
+        for i, name in enumerate(self.cross, 1):
+            x = self.norms[i](x + self.drop(self.attend(name, x, keys)))
         return self.norms[-1](x + self.drop(self.ffn(x)))
 
 # %% ../nbs/09_converse.ipynb #c022
@@ -163,7 +187,8 @@ def knowledge_vocab(batch: dict, labels: Tensor, vocab_size: int, use_kg: bool =
     b = batch['context_tokens'].shape[0]
     out = torch.zeros(b, vocab_size, dtype=torch.bool, device=labels.device)
     if use_kg:
-        words = labels[batch['context_entities']] * batch['context_entities_mask'].unsqueeze(-1)   # (B, n, L)
+        # (B, n, L)
+        words = labels[batch['context_entities']] * batch['context_entities_mask'].unsqueeze(-1)
         out.scatter_(1, words.flatten(1), True)
     if use_reviews: out.scatter_(1, batch['review_tokens'].flatten(1), True)
     out[:, :ITEM + 1] = False        # specials are never copied
@@ -171,13 +196,16 @@ def knowledge_vocab(batch: dict, labels: Tensor, vocab_size: int, use_kg: bool =
 
 # %% ../nbs/09_converse.ipynb #c024
 class Generator(nn.Module):
-    "Encoders of a ViewSet + a knowledge-aware Transformer decoder (Eq. 10) with tied output and a copy gate."
+    """Encoders of a ViewSet + a knowledge-aware Transformer decoder (Eq. 10) with tied output and a
+    copy gate."""
     def __init__(self, views: ViewSet, labels: Tensor, cfg: GeneratorConfig = GeneratorConfig()):
         super().__init__()
         self.cfg, self.views = cfg, views
-        self.embed = views.views['conversation'].encoder.embed                      # shared, tied output
+        # shared, tied output
+        self.embed = views.views['conversation'].encoder.embed
         d, self.vocab_size = self.embed.embedding_dim, self.embed.num_embeddings
-        self.scale = d ** -0.5                                                       # tied logits as in T5
+        # tied logits as in T5
+        self.scale = d ** -0.5
         dims = {'conversation': d} | ({'kg': views.views['kg'].dim} if cfg.use_kg else {}) \
                | ({'review': views.views['review'].dim} if cfg.use_reviews else {})
         self.positions = nn.Embedding(cfg.max_positions, d)
@@ -189,13 +217,17 @@ class Generator(nn.Module):
             self.copy_proj, self.gate = nn.Linear(ctx, d), nn.Linear(ctx, 1)
 
     def encode(self, batch: dict) -> dict:
-        "Run the encoders once: per layer the memories' keys and values, pooled knowledge and the knowledge vocabulary."
-        names = ['conversation'] + [n for n, on in (('kg', self.cfg.use_kg), ('review', self.cfg.use_reviews)) if on]
+        """Run the encoders once: per layer the memories' keys and values, pooled knowledge and the
+        knowledge vocabulary."""
+        names = ['conversation'] + [
+            n for n, on in (('kg', self.cfg.use_kg), ('review', self.cfg.use_reviews)) if on]
         outs = {n: self.views.views[n](batch) for n in names}
         memories = {n: with_null_slot(o.units, o.mask) for n, o in outs.items()}
         mem = {'keys': [layer.memory_keys(memories) for layer in self.layers],
                'pooled': [outs[n].pooled * outs[n].present[:, None] for n in names[1:]]}
-        if self.copy: mem['kv'] = knowledge_vocab(batch, self.labels, self.vocab_size, self.cfg.use_kg, self.cfg.use_reviews)
+        if self.copy:
+            mem['kv'] = knowledge_vocab(
+                batch, self.labels, self.vocab_size, self.cfg.use_kg, self.cfg.use_reviews)
         return mem
 
     def hidden(self, mem: dict, tokens: Tensor) -> Tensor:
@@ -205,15 +237,20 @@ class Generator(nn.Module):
         return x
 
     def copy_inputs(self, mem: dict, h: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        "What the copy part reads: copy queries (B, T, d), log g and log(1 - g) (B, T, 1); g = 1 without knowledge."
-        ctx = torch.cat([h, *(p.unsqueeze(1).expand(-1, h.shape[1], -1) for p in mem['pooled'])], -1)
-        has, z = mem['kv'].any(-1)[:, None, None], self.gate(ctx)                            # (B, 1, 1), (B, T, 1)
-        log_g, log_1g = torch.where(has, F.logsigmoid(z), 0.0), torch.where(has, F.logsigmoid(-z), float('-inf'))
+        """What the copy part reads: copy queries (B, T, d), log g and log(1 - g) (B, T, 1); g = 1
+        without knowledge."""
+        ctx = torch.cat(
+            [h, *(p.unsqueeze(1).expand(-1, h.shape[1], -1) for p in mem['pooled'])], -1)
+        # (B, 1, 1), (B, T, 1)
+        has, z = mem['kv'].any(-1)[:, None, None], self.gate(ctx)
+        log_g, log_1g = torch.where(has, F.logsigmoid(z), 0.0), torch.where(
+            has, F.logsigmoid(-z), float('-inf'))
         return self.copy_proj(ctx) * self.scale, log_g, log_1g
 
     def output_logp(self, mem: dict, h: Tensor) -> Tensor:
         "Log-probabilities of the next token from decoder states: (B, T, d) -> (B, T, V)."
-        logp = torch.log_softmax(h @ self.embed.weight.T * self.scale, -1)           # tied output projection
+        # tied output projection
+        logp = torch.log_softmax(h @ self.embed.weight.T * self.scale, -1)
         return self.mix_copy(mem, h, logp) if self.copy else logp
 
     def decode(self, mem: dict, tokens: Tensor) -> Tensor:
@@ -221,11 +258,14 @@ class Generator(nn.Module):
         return self.output_logp(mem, self.hidden(mem, tokens))
 
     def mix_copy(self, mem: dict, h: Tensor, logp: Tensor) -> Tensor:
-        "P(w) = g * P_vocab(w) + (1 - g) * P_copy(w), P_copy restricted to the knowledge vocabulary."
+        """P(w) = g * P_vocab(w) + (1 - g) * P_copy(w), P_copy restricted to the knowledge
+        vocabulary."""
         query, log_g, log_1g = self.copy_inputs(mem, h)
-        kv, has = mem['kv'].unsqueeze(1), mem['kv'].any(-1)[:, None, None]                  # (B, 1, V), (B, 1, 1)
+        # (B, 1, V), (B, 1, 1)
+        kv, has = mem['kv'].unsqueeze(1), mem['kv'].any(-1)[:, None, None]
         copy = (query @ self.embed.weight.T).masked_fill(~kv, float('-inf'))
-        copy = torch.log_softmax(torch.where(has, copy, 0.0), -1)                            # (B, T, V)
+        # (B, T, V)
+        copy = torch.log_softmax(torch.where(has, copy, 0.0), -1)
         return torch.logaddexp(log_g + logp, log_1g + copy)
 
     def forward(self, batch: dict) -> Tensor:
@@ -241,7 +281,8 @@ def build_generator(enc: EncodedDataset, cfg: GeneratorConfig = GeneratorConfig(
 
 # %% ../nbs/09_converse.ipynb #x102
 def knowledge_ids(kv: Tensor) -> tuple[Tensor, Tensor]:
-    "The knowledge vocabulary (B, V) bool as padded word ids (B, K) and which of them are real (B, K)."
+    """The knowledge vocabulary (B, V) bool as padded word ids (B, K) and which of them are real (B,
+    K)."""
     counts = kv.sum(-1)
     real = torch.arange(max(int(counts.max()), 1), device=kv.device) < counts[:, None]
     ids = torch.zeros(real.shape, dtype=torch.long, device=kv.device)
@@ -249,20 +290,28 @@ def knowledge_ids(kv: Tensor) -> tuple[Tensor, Tensor]:
     return ids, real
 
 def _target_logp(self: Generator, batch: dict) -> Tensor:
-    "Teacher-forced log P of every response token after BOS (B, R - 1), without building (B, R - 1, V) mixtures."
+    """Teacher-forced log P of every response token after BOS (B, R - 1), without building (B, R -
+    1, V) mixtures."""
     mem, tokens = self.encode(batch), batch['response_tokens']
     h, targets = self.hidden(mem, tokens[:, :-1]), tokens[:, 1:]
-    scored = targets != PAD                                                              # no logits for padding
-    logits = h[scored] @ self.embed.weight.T * self.scale                                # (n_scored, V)
-    vocab = h.new_zeros(targets.shape)                                                   # (B, T); 0 at padding
+    # no logits for padding
+    scored = targets != PAD
+    # (n_scored, V)
+    logits = h[scored] @ self.embed.weight.T * self.scale
+    # (B, T); 0 at padding
+    vocab = h.new_zeros(targets.shape)
     vocab[scored] = logits.gather(-1, targets[scored, None]).squeeze(-1) - logits.logsumexp(-1)
     if not self.copy: return vocab
     query, log_g, log_1g = self.copy_inputs(mem, h)
     ids, real = knowledge_ids(mem['kv'])                                                 # (B, K)
-    copy = (query @ self.embed(ids).transpose(1, 2)).masked_fill(~real[:, None], float('-inf'))   # (B, T, K)
+    # (B, T, K)
+    copy = (query @ self.embed(ids).transpose(1, 2)).masked_fill(~real[:, None], float('-inf'))
     copy = torch.log_softmax(torch.where(real.any(-1)[:, None, None], copy, 0.0), -1)
-    hit = (ids[:, None] == targets.unsqueeze(-1)) & real[:, None]                        # (B, T, K): at most one
-    copy = torch.where(hit.any(-1), copy.gather(-1, hit.long().argmax(-1, keepdim=True)).squeeze(-1), float('-inf'))
+    # (B, T, K): at most one
+    hit = (ids[:, None] == targets.unsqueeze(-1)) & real[:, None]
+    copy = torch.where(
+        hit.any(-1), copy.gather(-1, hit.long().argmax(-1, keepdim=True)).squeeze(-1), float('-inf')
+    )
     return torch.logaddexp(log_g.squeeze(-1) + vocab, log_1g.squeeze(-1) + copy)
 
 Generator.target_logp = _target_logp
@@ -271,16 +320,23 @@ Generator.target_logp = _target_logp
 BANNED = (PAD, BOS)
 
 def repeated_ngram_bans(tokens: Tensor, n: int) -> list[list[int]]:
-    "Per row of `tokens` (B, T), the next tokens that would repeat one of its n-grams (none if n < 2)."
+    """Per row of `tokens` (B, T), the next tokens that would repeat one of its n-grams (none if n <
+    2)."""
     bans = []
     for row in tokens.tolist():
         tail = tuple(row[len(row) - n + 1:]) if n >= 2 else None
-        bans.append([row[i + n - 1] for i in range(len(row) - n + 1) if tail is not None and tuple(row[i:i + n - 1]) == tail])
+        bans.append(
+            [
+                row[i + n - 1]
+                for i in range(len(row) - n + 1)
+                if tail is not None and tuple(row[i : i + n - 1]) == tail])
     return bans
 
 def _step_logp(gen, mem, tokens, no_repeat: int = 3):
-    "Log-probabilities of the next token after `tokens` (B, V): PAD, BOS and repeated `no_repeat`-grams banned."
-    logp = gen.output_logp(mem, gen.hidden(mem, tokens)[:, -1:])[:, 0]              # the last prefix only
+    """Log-probabilities of the next token after `tokens` (B, V): PAD, BOS and repeated
+    `no_repeat`-grams banned."""
+    # the last prefix only
+    logp = gen.output_logp(mem, gen.hidden(mem, tokens)[:, -1:])[:, 0]
     logp[:, list(BANNED)] = float('-inf')
     for i, ban in enumerate(repeated_ngram_bans(tokens, no_repeat)): logp[i, ban] = float('-inf')
     return logp
@@ -296,13 +352,15 @@ def greedy_decode(gen: Generator, batch: dict, max_len: int = 30, no_repeat: int
     gen.eval(); mem = gen.encode(batch)
     tokens = torch.full((batch['context_tokens'].shape[0], 1), BOS, device=gen.embed.weight.device)
     for _ in range(max_len):
-        tokens = torch.cat([tokens, _step_logp(gen, mem, tokens, no_repeat).argmax(-1, keepdim=True)], 1)
+        tokens = torch.cat(
+            [tokens, _step_logp(gen, mem, tokens, no_repeat).argmax(-1, keepdim=True)], 1)
         if (tokens == EOS).any(1).all(): break
     return finish(tokens[:, 1:])
 
 # %% ../nbs/09_converse.ipynb #c031
 def repeat_memory(mem, k: int):
-    "Every tensor in `mem` (nested dicts, lists and tuples) repeated `k` times along the batch (row i -> rows i*k..i*k+k-1)."
+    """Every tensor in `mem` (nested dicts, lists and tuples) repeated `k` times along the batch
+    (row i -> rows i*k..i*k+k-1)."""
     if isinstance(mem, Tensor): return mem.repeat_interleave(k, 0)
     if isinstance(mem, dict): return {n: repeat_memory(v, k) for n, v in mem.items()}
     return type(mem)(repeat_memory(v, k) for v in mem)
@@ -314,15 +372,18 @@ def beam_decode(gen: Generator, batch: dict, beam: int = 4, max_len: int = 30, l
     gen.eval(); b, k = batch['context_tokens'].shape[0], beam
     mem, dev = repeat_memory(gen.encode(batch), k), gen.embed.weight.device
     tokens = torch.full((b * k, 1), BOS, device=dev)
-    scores = torch.full((b, k), float('-inf'), device=dev); scores[:, 0] = 0        # one live beam at the start
+    # one live beam at the start
+    scores = torch.full((b, k), float('-inf'), device=dev); scores[:, 0] = 0
     lengths = torch.zeros(b, k, device=dev)
     for _ in range(max_len):
         done = (tokens == EOS).any(1)                                                # (b*k,)
         logp = _step_logp(gen, mem, tokens, no_repeat)
-        logp[done] = float('-inf'); logp[done, PAD] = 0.0                            # finished beams only pad
+        # finished beams only pad
+        logp[done] = float('-inf'); logp[done, PAD] = 0.0
         cand = (scores.unsqueeze(-1) + logp.view(b, k, -1)).view(b, -1)              # (b, k*V)
         scores, idx = cand.topk(k, -1)
-        src = (idx // logp.shape[-1]) + torch.arange(b, device=dev)[:, None] * k     # (b, k) rows of origin
+        # (b, k) rows of origin
+        src = (idx // logp.shape[-1]) + torch.arange(b, device=dev)[:, None] * k
         tokens = torch.cat([tokens[src.flatten()], (idx % logp.shape[-1]).view(-1, 1)], 1)
         lengths = lengths.flatten()[src.flatten()].view(b, k) + (~done[src.flatten()]).view(b, k)
         if (tokens == EOS).any(1).all(): break
@@ -333,15 +394,19 @@ def beam_decode(gen: Generator, batch: dict, beam: int = 4, max_len: int = 30, l
 # %% ../nbs/09_converse.ipynb #c034
 @dataclass
 class ConverseConfig:
-    "Fine-tuning settings (official: Adam lr 1e-3, clip 0.1; beta, gamma of Eq. 12 scaled to the data)."
+    """Fine-tuning settings (official: Adam lr 1e-3, clip 0.1; beta, gamma of Eq. 12 scaled to the
+    data)."""
     epochs: int = 3                    # at least; see min_steps
-    min_steps: int = 0                 # small data gets more epochs: at least this many optimizer steps
+    # small data gets more epochs: at least this many optimizer steps
+    min_steps: int = 0
     batch_size: int = 64
-    bucket: int = 8                    # batches per length bucket (data.batch_order; 1: plain shuffling)
+    # batches per length bucket (data.batch_order; 1: plain shuffling)
+    bucket: int = 8
     lr: float = 1e-3
     clip: float = 0.1
     beta_share: float | None = 0.0025  # beta = share of training response tokens; None: off
-    gamma: float = 0.1                 # the dev sweep's pick (official: 0.02 on ReDial, 0.1 on TG-ReDial)
+    # the dev sweep's pick (official: 0.02 on ReDial, 0.1 on TG-ReDial)
+    gamma: float = 0.1
     seed: int = 0
     device: str | None = None
 
@@ -359,12 +424,14 @@ def dev_perplexity(gen: Generator, enc: EncodedDataset, split: str = 'dev', batc
     examples = enc.examples['generate', split] if examples is None else examples
     for batch in batches(examples, enc.ds.kg, enc.reviews, batch_size):
         batch = to_device(batch, dev); targets = batch['response_tokens'][:, 1:]
-        nll += weighted_nll(gen.target_logp(batch), targets, torch.ones(gen.vocab_size, device=dev))[1].item()
+        nll += weighted_nll(
+            gen.target_logp(batch), targets, torch.ones(gen.vocab_size, device=dev))[1].item()
         n += int((targets != PAD).sum())
     return perplexity(nll, n)
 
 def train_generator(gen: Generator, enc: EncodedDataset, cfg: ConverseConfig = ConverseConfig()) -> list[dict]:
-    "Teacher forcing with the instance-weighted loss (a `Learner`); the train loss and dev perplexity per epoch."
+    """Teacher forcing with the instance-weighted loss (a `Learner`); the train loss and dev
+    perplexity per epoch."""
     set_seed(cfg.seed); dev = get_device(cfg.device); gen.to(dev)
     examples = enc.examples['generate', 'train']
     counts = response_frequencies(examples, gen.vocab_size)
@@ -373,7 +440,9 @@ def train_generator(gen: Generator, enc: EncodedDataset, cfg: ConverseConfig = C
         batch = to_device(batch, dev)
         return weighted_nll(gen.target_logp(batch), batch['response_tokens'][:, 1:], alpha)[0]
     epochs = max(cfg.epochs, -(-cfg.min_steps // max(1, -(-len(examples) // cfg.batch_size))))
-    cbs = [ClipGrad(cfg.clip), Evaluate(lambda g: {'ppl': dev_perplexity(g, enc)}), Timer(), Progress()]
+    cbs = [
+        ClipGrad(cfg.clip), Evaluate(lambda g: {'ppl': dev_perplexity(g, enc)}), Timer(),
+        Progress()]
     learn = Learner(gen, lambda epoch: epoch_batches(examples, enc, cfg, epoch), loss, cfg.lr, cbs)
     return learn.fit(epochs)
 
@@ -385,8 +454,10 @@ def popular_item_filler(enc: EncodedDataset) -> Callable[[dict], str]:
     return lambda row: title
 
 def recommender_item_filler(scorer, kg) -> Callable[[dict], str]:
-    "A `fill_item` naming the recommender's top movie for the reply's own context (the ReDial convention)."
-    return lambda row: ' '.join(label_tokens(kg.entity_labels[int(recommend(scorer, row, k=1)[0][0, 0])]))
+    """A `fill_item` naming the recommender's top movie for the reply's own context (the ReDial
+    convention)."""
+    return lambda row: ' '.join(
+        label_tokens(kg.entity_labels[int(recommend(scorer, row, k=1)[0][0, 0])]))
 
 def fill_items(tokens: list[str], title: str) -> list[str]:
     "Replace every `<item>` token by the words of `title`."
@@ -400,7 +471,8 @@ def batch_row(batch: dict, i: int) -> dict:
 @torch.no_grad()
 def generate_replies(gen: Generator, enc: EncodedDataset, examples: list[Example], beam: int = 1, max_len: int = 30,
                      fill_item: Callable[[dict], str] | None = None, batch_size: int = 128, no_repeat: int = 3) -> list[dict]:
-    "Decode a reply for every example: the raw tokens (with `<item>`), the filled text and the reference."
+    """Decode a reply for every example: the raw tokens (with `<item>`), the filled text and the
+    reference."""
     fill_item, out, dev = fill_item or popular_item_filler(enc), [], gen.embed.weight.device
     for batch in batches(examples, enc.ds.kg, enc.reviews, batch_size):
         batch = to_device(batch, dev)
@@ -408,15 +480,22 @@ def generate_replies(gen: Generator, enc: EncodedDataset, examples: list[Example
                 else beam_decode(gen, batch, beam, max_len, no_repeat=no_repeat))
         for i, s in enumerate(seqs.tolist()):
             toks = enc.vocab.decode([t for t in s if t != EOS])
-            ref = enc.vocab.decode([t for t in batch['response_tokens'][i, 1:].tolist() if t != EOS])
-            out.append({'tokens': toks, 'reply': ' '.join(fill_items(toks, fill_item(batch_row(batch, i)) if '<item>' in toks else '')),
-                        'reference': ref})
+            ref = enc.vocab.decode(
+                [t for t in batch['response_tokens'][i, 1:].tolist() if t != EOS])
+            out.append(
+                {
+                    'tokens': toks,
+                    'reply': ' '.join(
+                        fill_items(toks, fill_item(batch_row(batch, i)) if '<item>' in toks else '')
+                    ),
+                    'reference': ref})
     return out
 
 def text_metrics(replies: list[dict]) -> dict[str, float]:
     "Distinct-2/3/4 (distinct/total n-grams) and BLEU-2 of the replies (`<item>` kept as a token)."
     hyps, refs = [r['tokens'] for r in replies], [r['reference'] for r in replies]
-    return {f'Distinct-{n}': round(distinct_n(hyps, n), 4) for n in (2, 3, 4)} | {'BLEU-2': round(bleu(hyps, refs), 4)}
+    return {f'Distinct-{n}': round(distinct_n(hyps, n), 4) for n in (2, 3, 4)} | {
+        'BLEU-2': round(bleu(hyps, refs), 4)}
 
 def evenly_spaced(items: list, n: int | None) -> list:
     "At most `n` of `items`, evenly spaced from the first (all of them if `n` is None)."
@@ -425,10 +504,14 @@ def evenly_spaced(items: list, n: int | None) -> list:
 
 def evaluate_generator(gen: Generator, enc: EncodedDataset, split: str = 'test', beam: int = 1,
                        fill_item: Callable[[dict], str] | None = None, max_examples: int | None = None) -> tuple[dict, list[dict]]:
-    "Text metrics and perplexity on (at most `max_examples`, evenly spaced, of) the `split` replies; also the replies."
+    """Text metrics and perplexity on (at most `max_examples`, evenly spaced, of) the `split`
+    replies; also the replies."""
     examples = evenly_spaced(enc.examples['generate', split], max_examples)
     replies = generate_replies(gen, enc, examples, beam, fill_item=fill_item)
-    return text_metrics(replies) | {'perplexity': round(dev_perplexity(gen, enc, split, examples=examples), 3)}, replies
+    return (
+        text_metrics(replies)
+        | {'perplexity': round(dev_perplexity(gen, enc, split, examples=examples), 3)},
+        replies)
 
 # %% ../nbs/09_converse.ipynb #c044
 def sweep_instance_weights(enc: EncodedDataset, settings: list[tuple], gcfg: GeneratorConfig = GeneratorConfig(),

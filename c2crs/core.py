@@ -20,12 +20,14 @@ __all__ = ['set_seed', 'get_device', 'adam', 'project_root', 'shared_data_dir', 
 
 # %% ../nbs/00_core.ipynb #c005
 def set_seed(seed: int, deterministic: bool = True) -> None:
-    "Seed Python, NumPy and torch (all devices) with `seed`; by default also ask torch for deterministic kernels."
+    """Seed Python, NumPy and torch (all devices) with `seed`; by default also ask torch for
+    deterministic kernels."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
     if deterministic:
-        os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')   # needed by deterministic cuBLAS
+        # needed by deterministic cuBLAS
+        os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')
         torch.use_deterministic_algorithms(True, warn_only=True)
 
 # %% ../nbs/00_core.ipynb #c008
@@ -44,7 +46,9 @@ def adam(params, lr: float = 1e-3) -> torch.optim.Adam:
 # %% ../nbs/00_core.ipynb #c011
 def project_root(start: str | Path | None = None) -> Path | None:
     "The nearest folder at or above `start` (default: cwd) that holds `settings.ini`."
-    for folder in [Path(start or Path.cwd()).resolve(), *Path(start or Path.cwd()).resolve().parents]:
+    for folder in [
+        Path(start or Path.cwd()).resolve(),
+        *Path(start or Path.cwd()).resolve().parents]:
         if (folder / 'settings.ini').exists(): return folder
     return None
 
@@ -52,7 +56,9 @@ def shared_data_dir() -> Path | None:
     "The real-data folder: `$C2CRS_DATA`, else `<project root>/../shared/data`; `None` if missing."
     if os.environ.get('C2CRS_DATA'): candidates = [Path(os.environ['C2CRS_DATA'])]
     else:
-        roots = [project_root(), project_root(Path(__file__).parent) if '__file__' in globals() else None]
+        roots = [
+            project_root(),
+            project_root(Path(__file__).parent) if '__file__' in globals() else None]
         candidates = [r.parent / 'shared' / 'data' for r in roots if r is not None]
     return next((c for c in candidates if c.is_dir()), None)
 
@@ -74,7 +80,8 @@ class SkipLog:
     def warn(self, what: str = 'records'):
         "Emit one warning summarising every skip (nothing if none)."
         if not self.counts: return
-        lines = [f"{n} x {why} (first: {self.examples[why]})" for why, n in self.counts.most_common()]
+        lines = [
+            f"{n} x {why} (first: {self.examples[why]})" for why, n in self.counts.most_common()]
         warnings.warn(f"skipped {self.total()} {what}:\n  " + "\n  ".join(lines), stacklevel=2)
     def __repr__(self): return f"SkipLog({dict(self.counts)})"
 
@@ -101,17 +108,20 @@ def save_plain(path: str | Path, data: dict) -> Path:
     return atomic_write_bytes(path, buf.getvalue())
 
 def save_model(path: str | Path, kind: str, model: torch.nn.Module, vocab, **fields) -> Path:
-    "Atomically write one model as plain data: kind, vocabulary, CPU weights, `fields` (dataclasses as dicts)."
+    """Atomically write one model as plain data: kind, vocabulary, CPU weights, `fields`
+    (dataclasses as dicts)."""
     plain = {k: asdict(v) if is_dataclass(v) else v for k, v in fields.items()}
     weights = {k: v.cpu() for k, v in model.state_dict().items()}
-    return save_plain(path, {'kind': kind, 'vocab': list(vocab.itos), 'state_dict': weights, **plain})
+    return save_plain(
+        path, {'kind': kind, 'vocab': list(vocab.itos), 'state_dict': weights, **plain})
 
 def load_checkpoint(path: str | Path) -> dict:
     "A checkpoint's contents, loaded with `weights_only=True` (plain data and tensors only)."
     try: return torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:   # refused globals, truncated or foreign files
         why = str(e).partition('\n')[0] or 'empty or truncated file'
-        raise DataError(path, 'checkpoint', f"not a plain-data checkpoint: {type(e).__name__}: {why}") from None
+        raise DataError(
+            path, 'checkpoint', f"not a plain-data checkpoint: {type(e).__name__}: {why}") from None
 
 # %% ../nbs/00_core.ipynb #t008
 def format_table(rows: dict[str, dict]) -> str:
@@ -125,7 +135,9 @@ def markdown_table(rows: dict[str, dict], corner: str = '') -> str:
     "Rows of equal keys as a markdown table (for READMEs and benchmark reports)."
     cols = list(next(iter(rows.values())))
     lines = [f"| {corner} | " + ' | '.join(map(str, cols)) + ' |', '|---' * (len(cols) + 1) + '|']
-    return '\n'.join(lines + [f'| {name} | ' + ' | '.join(str(r[c]) for c in cols) + ' |' for name, r in rows.items()])
+    return '\n'.join(
+        lines
+        + [f'| {name} | ' + ' | '.join(str(r[c]) for c in cols) + ' |' for name, r in rows.items()])
 
 # %% ../nbs/00_core.ipynb #r002
 def expected_ranks(scores: Tensor, positive: Tensor) -> Tensor:

@@ -30,7 +30,8 @@ ROLES = ('seeker', 'recommender')
 
 @dataclass
 class Turn:
-    "One utterance: `role`, `text` (items written `@<entity id>`), mentioned `movies`, linked `entities`."
+    """One utterance: `role`, `text` (items written `@<entity id>`), mentioned `movies`, linked
+    `entities`."""
     role: str
     text: str
     movies: list[int] = field(default_factory=list)
@@ -63,7 +64,8 @@ class KnowledgeGraph:
 
     def item_index(self) -> dict[int, int]:
         "Map entity id -> position in the item catalogue (the recommender's output index)."
-        return dict(zip(self.item_ids.tolist(), range(len(self.item_ids))))   # tolist: no per-item tensor access
+        # tolist: no per-item tensor access
+        return dict(zip(self.item_ids.tolist(), range(len(self.item_ids))))
 
     def to_pyg(self) -> Data:
         "The graph as a `torch_geometric.data.Data`."
@@ -78,15 +80,21 @@ def _first_out_of_range(ids: torch.Tensor, bound: int) -> int | None:
 def validate(self: KnowledgeGraph, path='<kg>'):
     "Raise `DataError` unless shapes agree and every edge and item names an existing entity."
     if self.edge_index.ndim != 2 or self.edge_index.shape[0] != 2:
-        raise DataError(path, 'edge_index', f"expected shape (2, n_edges), got {tuple(self.edge_index.shape)}")
+        raise DataError(
+            path, 'edge_index', f"expected shape (2, n_edges), got {tuple(self.edge_index.shape)}")
     if self.edge_type.shape != (self.n_edges,):
-        raise DataError(path, 'edge_type', f"expected {self.n_edges} relation ids, got {tuple(self.edge_type.shape)}")
-    checks = [('head', self.edge_index[0], self.n_entities), ('tail', self.edge_index[1], self.n_entities),
-              ('relation', self.edge_type, self.n_relations), ('item', self.item_ids, self.n_entities)]
+        raise DataError(
+            path, 'edge_type',
+            f"expected {self.n_edges} relation ids, got {tuple(self.edge_type.shape)}")
+    checks = [
+        ('head', self.edge_index[0], self.n_entities),
+        ('tail', self.edge_index[1], self.n_entities),
+        ('relation', self.edge_type, self.n_relations), ('item', self.item_ids, self.n_entities)]
     for what, ids, bound in checks:
         if (i := _first_out_of_range(ids, bound)) is not None:
             record = f"item #{i}" if what == 'item' else f"edge #{i}"
-            raise DataError(path, record, f"{what} id {int(ids[i])} is not an entity (valid: 0..{bound - 1})")
+            raise DataError(
+                path, record, f"{what} id {int(ids[i])} is not an entity (valid: 0..{bound - 1})")
     return self
 
 # %% ../nbs/01_data.ipynb #c013
@@ -136,7 +144,10 @@ PAD, UNK, BOS, EOS, ITEM = range(len(SPECIALS))
 class Vocab:
     "Token <-> id maps; specials first, then tokens seen at least `min_freq` times, by frequency."
     def __init__(self, counts: Counter, min_freq: int = 1, max_size: int | None = None):
-        kept = [t for t, n in sorted(counts.items(), key=lambda x: (-x[1], x[0])) if n >= min_freq and t not in SPECIALS]
+        kept = [
+            t
+            for t, n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))
+            if n >= min_freq and t not in SPECIALS]
         self.itos = SPECIALS + kept[:max_size]
         self.stoi = {t: i for i, t in enumerate(self.itos)}
     def __len__(self): return len(self.itos)
@@ -144,7 +155,8 @@ class Vocab:
     def decode(self, ids) -> list[str]: return [self.itos[int(i)] for i in ids if int(i) != PAD]
 
 # %% ../nbs/01_data.ipynb #c024
-STOPWORDS = set("""a about after again all also am an and any are as at be because been before being but by can
+STOPWORDS = set(
+    """a about after again all also am an and any are as at be because been before being but by can
 could did do does doing don't down for from get go going good got had has have he her here hers him his how i
 i'm if in into is it it's its just know like lol me more most my no not now of off on one only or other our out
 over really right see seen she so some than that the their them then there these they thing think this those
@@ -159,7 +171,8 @@ class EntityLinker:
         for e, label in enumerate(kg.entity_labels):
             key = tuple(label_tokens(label))
             if e in items or not key or len(key) > max_n: continue
-            if len(key) == 1 and (key[0] in STOPWORDS or len(key[0]) < 3 or key[0].isdigit()): continue
+            if len(key) == 1 and (key[0] in STOPWORDS or len(key[0]) < 3 or key[0].isdigit()):
+                continue
             self.table.setdefault(key, e)   # first entity wins on a label clash
 
 # %% ../nbs/01_data.ipynb #c025
@@ -215,7 +228,9 @@ class ContextTracker:
         self.items += [m for m in turn.movies if m not in self.items]
     def context(self):
         "Tokens (most recent `max_context_tokens`), entities (most recent) and items so far."
-        return (self.tokens[-self.cfg.max_context_tokens:], self.entities[-self.cfg.max_context_entities:], list(self.items))
+        return (
+            self.tokens[-self.cfg.max_context_tokens :],
+            self.entities[-self.cfg.max_context_entities :], list(self.items))
 
 # %% ../nbs/01_data.ipynb #c031
 def dialog_examples(dialog: Dialog, vocab: Vocab, kg: KnowledgeGraph, cfg: EncodingConfig = EncodingConfig(),
@@ -225,9 +240,12 @@ def dialog_examples(dialog: Dialog, vocab: Vocab, kg: KnowledgeGraph, cfg: Encod
     for i, turn in enumerate(dialog.turns):
         tokens, entities, items = tracker.context()
         if turn.role == 'recommender':
-            response = vocab.encode(render(tokenize(turn.text), kg, 'placeholder'))[:cfg.max_response_tokens]
+            response = vocab.encode(render(tokenize(turn.text), kg, 'placeholder'))[
+                : cfg.max_response_tokens]
             targets = list(dict.fromkeys(turn.movies)) if task == 'recommend' else [-1]
-            out += [Example(dialog.id, i, tokens, entities, items, response, t, t not in items) for t in targets]
+            out += [
+                Example(dialog.id, i, tokens, entities, items, response, t, t not in items)
+                for t in targets]
         tracker.add(turn)
     return out
 
@@ -236,8 +254,9 @@ class ReviewBank:
     "Review sentences of every item, tokenised once: entity id -> list of token-id lists."
     def __init__(self, reviews: dict[int, list[str]], vocab: Vocab, cfg: EncodingConfig = EncodingConfig()):
         self.cfg = cfg
-        self.sentences = {e: [vocab.encode(tokenize(s))[:cfg.max_review_tokens] for s in ss if s.strip()]
-                          for e, ss in reviews.items()}
+        self.sentences = {
+            e: [vocab.encode(tokenize(s))[: cfg.max_review_tokens] for s in ss if s.strip()]
+            for e, ss in reviews.items()}
     def for_items(self, items: list[int]) -> list[list[int]]:
         "Up to `max_review_sentences` sentences about `items`, the most recently mentioned first."
         out = [s for e in reversed(items) for s in self.sentences.get(e, [])]
@@ -251,7 +270,8 @@ def pad(seqs: list[list[int]], value: int = PAD, min_len: int = 1) -> torch.Tens
 
 def pad_reviews(per_example: list[list[list[int]]]) -> torch.Tensor:
     "Pad a list of sentence lists into a `(batch, n_sentences, n_tokens)` tensor."
-    if not per_example: return torch.zeros(0, 1, 1, dtype=torch.long)    # no rows (a batch with no triple)
+    # no rows (a batch with no triple)
+    if not per_example: return torch.zeros(0, 1, 1, dtype=torch.long)
     n_sent = max([1, *map(len, per_example)])
     n_tok = max([1, *(len(s) for ss in per_example for s in ss)])
     return torch.stack([pad(ss + [[]] * (n_sent - len(ss)), min_len=n_tok) for ss in per_example])
@@ -269,7 +289,8 @@ def collate(examples: list[Example], kg: KnowledgeGraph, reviews: ReviewBank,
              'target': torch.tensor([e.target for e in examples]),
              'target_item': torch.tensor([index.get(e.target, -1) for e in examples]),
              'target_is_new': torch.tensor([e.target_is_new for e in examples]),
-             'dialog': torch.tensor([zlib.crc32(e.dialog_id.encode()) >> 1 for e in examples])}   # a stable id
+             # a stable id
+             'dialog': torch.tensor([zlib.crc32(e.dialog_id.encode()) >> 1 for e in examples])}
     if descriptions is not None:
         about = [descriptions.for_items(e.context_items) for e in examples]
         batch['description_tokens'] = pad_reviews(about)
@@ -279,20 +300,29 @@ def collate(examples: list[Example], kg: KnowledgeGraph, reviews: ReviewBank,
 
 # %% ../nbs/01_data.ipynb #c042
 def batch_order(lengths: np.ndarray, batch_size: int, seed: int, bucket: int = 1) -> list[np.ndarray]:
-    "Shuffled batches of indices; with `bucket` > 1, each run of `bucket` batches is sorted by length before it is cut."
+    """Shuffled batches of indices; with `bucket` > 1, each run of `bucket` batches is sorted by
+    length before it is cut."""
     rng, pool = np.random.default_rng(seed), batch_size * bucket
     order = rng.permutation(len(lengths))
-    if bucket > 1: order = np.concatenate([c[np.argsort(lengths[c], kind='stable')] for c in np.split(order, range(pool, len(order), pool))])
+    if bucket > 1:
+        order = np.concatenate(
+            [
+                c[np.argsort(lengths[c], kind='stable')]
+                for c in np.split(order, range(pool, len(order), pool))])
     cut = np.split(order, range(batch_size, len(order), batch_size))
     return [cut[i] for i in rng.permutation(len(cut))] if bucket > 1 else cut
 
 def batches(examples: list[Example], kg: KnowledgeGraph, reviews: ReviewBank, batch_size: int = 32,
             shuffle: bool = False, seed: int = 0, bucket: int = 1,
             descriptions: ReviewBank | None = None):
-    "Yield collated batches; `shuffle` by `batch_order` with a generator seeded by `seed`, else in order."
+    """Yield collated batches; `shuffle` by `batch_order` with a generator seeded by `seed`, else in
+    order."""
     if not examples: return
-    if shuffle: order = batch_order(np.array([len(e.context_tokens) for e in examples]), batch_size, seed, bucket)
-    else: order = np.split(np.arange(len(examples)), range(batch_size, len(examples), batch_size))
+    if shuffle:
+        order = batch_order(
+            np.array([len(e.context_tokens) for e in examples]), batch_size, seed, bucket)
+    else:
+        order = np.split(np.arange(len(examples)), range(batch_size, len(examples), batch_size))
     for idx in order: yield collate([examples[i] for i in idx], kg, reviews, descriptions)
 
 # %% ../nbs/01_data.ipynb #c045
@@ -317,15 +347,18 @@ class EncodedDataset:
     descriptions: ReviewBank | None = None
     @property
     def banks(self) -> dict[str, ReviewBank]:
-        "The sentence banks by the view that reads them: 'review', and 'description' if there is one."
+        """The sentence banks by the view that reads them: 'review', and 'description' if there is
+        one."""
         described = {} if self.descriptions is None else {'description': self.descriptions}
         return {'review': self.reviews} | described
 
 def encode_dataset(ds: CRSDataset, cfg: EncodingConfig = EncodingConfig(), min_freq: int = 1) -> EncodedDataset:
     "Build the vocabulary on `train` and encode every split for both tasks."
     vocab = build_vocab(ds, 'train', min_freq)
-    examples = {(task, s): [e for d in ds.splits[s] for e in dialog_examples(d, vocab, ds.kg, cfg, task)]
-                for task in ('recommend', 'generate') for s in ds.splits}
+    examples = {
+        (task, s): [e for d in ds.splits[s] for e in dialog_examples(d, vocab, ds.kg, cfg, task)]
+        for task in ('recommend', 'generate')
+        for s in ds.splits}
     described = ReviewBank(ds.descriptions, vocab, cfg) if ds.descriptions else None
     return EncodedDataset(ds, vocab, ReviewBank(ds.reviews, vocab, cfg), examples, described)
 
@@ -339,7 +372,8 @@ class Sized:
     def __len__(self): return self.n
 
 def epoch_batches(examples: list[Example], enc: EncodedDataset, cfg, epoch: int) -> Sized:
-    "Epoch `epoch`'s (0-based) shuffled, length-bucketed batches of `examples`, collated as they are read."
+    """Epoch `epoch`'s (0-based) shuffled, length-bucketed batches of `examples`, collated as they
+    are read."""
     order = batches(examples, enc.ds.kg, enc.reviews, cfg.batch_size, shuffle=True,
                     seed=cfg.seed * 1000 + epoch, bucket=cfg.bucket, descriptions=enc.descriptions)
     return Sized(order, -(-len(examples) // cfg.batch_size))
@@ -355,7 +389,11 @@ def show_dialog(dialog: Dialog, kg: KnowledgeGraph, max_turns: int | None = None
     name = lambda e: kg.entity_labels[e]
     lines = [f"dialog {dialog.id}"]
     for t in dialog.turns[:max_turns]:
-        text = re.sub(r'@(\d+)', lambda m: f"[{name(int(m.group(1)))}]" if int(m.group(1)) < kg.n_entities else m.group(0), t.text)
+        text = re.sub(
+            r'@(\d+)',
+            lambda m: (
+                f"[{name(int(m.group(1)))}]" if int(m.group(1)) < kg.n_entities else m.group(0)),
+            t.text)
         lines.append(f"{t.role:>11}: {text}")
         if t.movies: lines.append(f"{'':13}movies: {', '.join(map(name, t.movies))}")
         if t.entities: lines.append(f"{'':13}entities: {', '.join(map(name, t.entities))}")
@@ -367,14 +405,25 @@ def split_stats(dialogs: list[Dialog]) -> dict:
     turns = [t for d in dialogs for t in d.turns]
     rec = [t for t in turns if t.role == 'recommender']
     mentions = [m for t in rec for m in map(item_mention, tokenize(t.text)) if m is not None]
-    examples = [(d.id, i, m) for d in dialogs for i, t in enumerate(d.turns) if t.role == 'recommender' for m in set(t.movies)]
-    seen_before = sum(m in {x for t in d.turns[:i] for x in t.movies} for d in dialogs
-                      for i, t in enumerate(d.turns) if t.role == 'recommender' for m in set(t.movies))
-    return {'dialogs': len(dialogs), 'turns': len(turns), 'recommender mentions': len(mentions),
-            'distinct mentioned items': len(set(mentions)), 'rec. examples': len(examples),
-            'new targets': len(examples) - seen_before,
-            'turns with entities': round(np.mean([bool(t.entities) for t in turns]), 3) if turns else 0.0,
-            'entities per turn': round(np.mean([len(t.entities) for t in turns]), 2) if turns else 0.0}
+    examples = [
+        (d.id, i, m)
+        for d in dialogs
+        for i, t in enumerate(d.turns)
+        if t.role == 'recommender'
+        for m in set(t.movies)]
+    seen_before = sum(
+        m in {x for t in d.turns[:i] for x in t.movies}
+        for d in dialogs
+        for i, t in enumerate(d.turns)
+        if t.role == 'recommender'
+        for m in set(t.movies))
+    return {
+        'dialogs': len(dialogs), 'turns': len(turns), 'recommender mentions': len(mentions),
+        'distinct mentioned items': len(set(mentions)), 'rec. examples': len(examples),
+        'new targets': len(examples) - seen_before,
+        'turns with entities': (
+            round(np.mean([bool(t.entities) for t in turns]), 3) if turns else 0.0),
+        'entities per turn': round(np.mean([len(t.entities) for t in turns]), 2) if turns else 0.0}
 
 # %% ../nbs/01_data.ipynb #c052
 def text_coverage(kg: KnowledgeGraph, texts: dict[int, list[str]], noun: str, adjective: str) -> dict:
@@ -387,10 +436,13 @@ def kg_stats(kg: KnowledgeGraph, reviews: dict[int, list[str]],
              descriptions: dict | None = None) -> dict:
     "Size and degree of the KG, and review (and description) coverage of its items."
     degree = torch.bincount(kg.edge_index.flatten(), minlength=kg.n_entities)
-    out = {'entities': kg.n_entities, 'relations': kg.n_relations, 'edges': kg.n_edges, 'items': kg.n_items,
-           'mean degree': round(degree.float().mean().item(), 2), 'isolated entities': int((degree == 0).sum())}
+    out = {
+        'entities': kg.n_entities, 'relations': kg.n_relations, 'edges': kg.n_edges,
+        'items': kg.n_items, 'mean degree': round(degree.float().mean().item(), 2),
+        'isolated entities': int((degree == 0).sum())}
     out |= text_coverage(kg, reviews, 'review', 'reviewed')
-    return out | (text_coverage(kg, descriptions, 'description', 'described') if descriptions else {})
+    return out | (
+        text_coverage(kg, descriptions, 'description', 'described') if descriptions else {})
 
 def dataset_stats(ds: CRSDataset) -> dict:
     "Statistics of every split, the KG, the reviews (and descriptions)."
@@ -399,7 +451,8 @@ def dataset_stats(ds: CRSDataset) -> dict:
 
 # %% ../nbs/01_data.ipynb #c055
 def plot_overview(ds: CRSDataset, split: str = 'train'):
-    "A 2x2 seaborn figure: turns per dialog, KG degree, context entities per example, review sentences."
+    """A 2x2 seaborn figure: turns per dialog, KG degree, context entities per example, review
+    sentences."""
     import matplotlib.pyplot as plt, seaborn as sns
     fig, axes = plt.subplots(2, 2, figsize=(10, 7))
     dialogs = ds.splits[split]
@@ -410,8 +463,10 @@ def plot_overview(ds: CRSDataset, split: str = 'train'):
         title='KG degree (entities with edges)', xlabel='degree')
     per_turn = [len({e for t in d.turns[:i] for e in t.entities + t.movies}) for d in dialogs
                 for i, t in enumerate(d.turns) if t.role == 'recommender' and t.movies]
-    sns.histplot(per_turn, ax=axes[1, 0], discrete=True).set(title='context entities at a recommendation', xlabel='entities')
-    sns.histplot([len(ds.reviews.get(int(e), [])) for e in ds.kg.item_ids], ax=axes[1, 1], discrete=True).set(
-        title='review sentences per item', xlabel='sentences')
+    sns.histplot(per_turn, ax=axes[1, 0], discrete=True).set(
+        title='context entities at a recommendation', xlabel='entities')
+    sns.histplot(
+        [len(ds.reviews.get(int(e), [])) for e in ds.kg.item_ids], ax=axes[1, 1], discrete=True
+    ).set(title='review sentences per item', xlabel='sentences')
     fig.suptitle(f'{ds.name}: an overview'); fig.tight_layout()
     return fig

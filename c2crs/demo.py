@@ -14,15 +14,17 @@ from torch import nn, Tensor
 from fastcore.basics import patch
 
 from .core import DataError, load_checkpoint, save_json, save_model, set_seed
-from .data import (EOS, CRSDataset, ContextTracker, EncodedDataset, EntityLinker, Example, Turn, collate,
-                        encode_dataset, item_mention, label_tokens, tokenize)
+from .data import (
+    EOS, CRSDataset, ContextTracker, EncodedDataset, EntityLinker, Example, Turn, collate,
+    encode_dataset, item_mention, label_tokens, tokenize)
 from .movieworld import MovieWorldConfig, generate_movieworld
 from .redial import dataset_problem, load_dataset
 from .encoders import EncoderConfig, KGEncoder, ViewSet, default_views
 from .pretrain import PretrainConfig, pretrain, save_checkpoint
 from .recommend import Popularity, Recommender, RecommendConfig, train_system
-from .converse import (ConverseConfig, Generator, GeneratorConfig, build_generator, fill_items, greedy_decode,
-                            label_token_table, train_generator)
+from .converse import (
+    ConverseConfig, Generator, GeneratorConfig, build_generator, fill_items, greedy_decode,
+    label_token_table, train_generator)
 
 # %% auto #0
 __all__ = ['MAX_CHARS', 'STAGES', 'esc', 'PANELS', 'CHAT_HELP', 'APP_CELLS', 'clean_text', 'Link', 'TurnReader', 'context_batch',
@@ -33,10 +35,12 @@ __all__ = ['MAX_CHARS', 'STAGES', 'esc', 'PANELS', 'CHAT_HELP', 'APP_CELLS', 'cl
            'chat_command', 'app_notebook', 'voila_args', 'demo_command']
 
 # %% ../nbs/11_demo.ipynb #c005
-MAX_CHARS = 2000   # characters kept per utterance (the most recent ones); the model reads <= 256 tokens
+# characters kept per utterance (the most recent ones); the model reads <= 256 tokens
+MAX_CHARS = 2000
 
 def clean_text(text) -> str:
-    "`text` as a string of at most `MAX_CHARS` characters (the last ones), control characters as spaces."
+    """`text` as a string of at most `MAX_CHARS` characters (the last ones), control characters as
+    spaces."""
     text = '' if text is None else str(text)
     return re.sub(r'[\x00-\x08\x0b-\x1f\x7f]', ' ', text[-MAX_CHARS:])
 
@@ -50,7 +54,8 @@ class Link:
     is_item: bool
 
 class TurnReader:
-    "Annotate typed text as a `Turn`: movies (by title or `@<id>`) and entities, with the links behind them."
+    """Annotate typed text as a `Turn`: movies (by title or `@<id>`) and entities, with the links
+    behind them."""
     def __init__(self, kg):
         self.kg, self.items = kg, set(kg.item_ids.tolist())
         self.linker = EntityLinker(kg, exclude_items=False)
@@ -61,8 +66,13 @@ def read(self: TurnReader, text, role: str = 'seeker') -> tuple[Turn, list[Link]
     "The annotated `Turn` of `text` (cleaned) and its links, in order of appearance."
     text = clean_text(text); tokens = tokenize(text)
     spans = [(a, ' '.join(tokens[a:b]), e) for a, b, e in self.linker.link(tokens)]
-    spans += [(i, t, e) for i, t in enumerate(tokens) if (e := item_mention(t)) is not None and e in self.items]
-    links = [Link(w, e, self.kg.entity_labels[e], e in self.items) for _, w, e in sorted(spans, key=lambda s: s[0])]
+    spans += [
+        (i, t, e)
+        for i, t in enumerate(tokens)
+        if (e := item_mention(t)) is not None and e in self.items]
+    links = [
+        Link(w, e, self.kg.entity_labels[e], e in self.items)
+        for _, w, e in sorted(spans, key=lambda s: s[0])]
     movies = list(dict.fromkeys(l.entity for l in links if l.is_item))
     entities = list(dict.fromkeys(l.entity for l in links if not l.is_item))
     return Turn(role, text, movies, entities), links
@@ -77,12 +87,16 @@ def sanitise(self: TurnReader, turn: Turn) -> Turn:
 
 @patch
 def as_turns(self: TurnReader, history) -> tuple[list[Turn], list[Link]]:
-    "Annotated turns of `history` (strings alternate seeker/recommender; `Turn`s kept) and their links."
+    """Annotated turns of `history` (strings alternate seeker/recommender; `Turn`s kept) and their
+    links."""
     turns, links = [], []
     for i, h in enumerate([history] if isinstance(history, (str, Turn)) else list(history)):
-        turn, found = self.read(h.text if isinstance(h, Turn) else h, h.role if isinstance(h, Turn) else ('seeker', 'recommender')[i % 2])
+        turn, found = self.read(
+            h.text if isinstance(h, Turn) else h,
+            h.role if isinstance(h, Turn) else ('seeker', 'recommender')[i % 2])
         if isinstance(h, Turn):   # keep the turn's own annotation; show only the links it contains
-            turn = self.sanitise(h); found = [l for l in found if l.entity in turn.movies + turn.entities]
+            turn = self.sanitise(h)
+            found = [l for l in found if l.entity in turn.movies + turn.entities]
         turns.append(turn); links += found
     return turns, links
 
@@ -99,16 +113,19 @@ def context_batch(turns: list[Turn], enc: EncodedDataset) -> tuple[dict[str, Ten
 STAGES = ('random', 'coarse', 'fine', 'fine-tuned')
 
 def stage_head(views: ViewSet, recommender: Recommender) -> Recommender:
-    "A recommender on `views`' KG encoder with the fine-tuned `recommender`'s item biases (or popularity fallback)."
-    head = Recommender(views.views['kg'].encoder, recommender.item_ids, recommender.bias is not None,
-                       recommender.fallback, full_graph=True)
+    """A recommender on `views`' KG encoder with the fine-tuned `recommender`'s item biases (or
+    popularity fallback)."""
+    head = Recommender(
+        views.views['kg'].encoder, recommender.item_ids, recommender.bias is not None,
+        recommender.fallback, full_graph=True)
     if recommender.bias is not None: head.bias.data.copy_(recommender.bias.data)
     return head.eval()
 
 # %% ../nbs/11_demo.ipynb #c022
 @torch.no_grad()
 def explain_scores(rec: Recommender, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
-    "Scores of every item (n_items,) and the pool's weights over the context entities (n_entities,); `rec` in eval mode."
+    """Scores of every item (n_items,) and the pool's weights over the context entities
+    (n_entities,); `rec` in eval mode."""
     _, units = rec.states(batch['context_entities'])                        # (1, n_entities, dim)
     weights = rec.encoder.pool(units, batch['context_entities_mask'])[1]     # (1, n_entities)
     return rec(batch)[0], weights[0]
@@ -131,7 +148,8 @@ def load_views(path, enc: EncodedDataset) -> ViewSet:
     "The views of a pre-training checkpoint, checked against `enc`'s vocabulary."
     ckpt = load_checkpoint(path); check_vocab(ckpt, enc.vocab, path)
     enc_cfg = from_dict(EncoderConfig, ckpt['encoder_config'])
-    views = default_views(len(enc.vocab), enc.ds.kg, enc_cfg, has_description_view(ckpt['state_dict']))
+    views = default_views(
+        len(enc.vocab), enc.ds.kg, enc_cfg, has_description_view(ckpt['state_dict']))
     return load_state(views, ckpt['state_dict'], path).eval()
 
 # %% ../nbs/11_demo.ipynb #c026
@@ -144,9 +162,14 @@ def check_vocab(ckpt: dict, vocab, path) -> None:
     "Raise `DataError` unless the checkpoint's vocabulary is exactly `vocab`."
     theirs, ours = list(ckpt.get('vocab') or []), list(vocab.itos)
     if theirs == ours: return
-    i = next((i for i, (a, b) in enumerate(zip(theirs, ours)) if a != b), min(len(theirs), len(ours)))
-    raise DataError(path, 'vocab', f"the checkpoint's vocabulary ({len(theirs)} words) differs from the rebuilt dataset's "
-                    f"({len(ours)} words) from word #{i} on: was the run made on another dataset, seed or n_dialogs?")
+    i = next(
+        (i for i, (a, b) in enumerate(zip(theirs, ours)) if a != b), min(len(theirs), len(ours)))
+    raise DataError(
+        path,
+        'vocab',
+        f"the checkpoint's vocabulary ({len(theirs)} words) differs from the rebuilt dataset's "
+        f"({len(ours)} words) from word #{i} on: was the run made on another dataset, seed or n_dialogs?",
+    )
 
 def has_description_view(state: dict, prefix: str = '') -> bool:
     "Was the model whose `state` this is built with a description view (a fourth view)?"
@@ -156,7 +179,8 @@ def load_state(model: nn.Module, state: dict, path) -> nn.Module:
     "`model` with `state` loaded strictly; a mismatch raises `DataError`."
     try: model.load_state_dict(state)
     except (RuntimeError, TypeError, AttributeError) as e:
-        raise DataError(path, 'state_dict', f"does not fit the model: {str(e).splitlines()[0]}") from None
+        raise DataError(
+            path, 'state_dict', f"does not fit the model: {str(e).splitlines()[0]}") from None
     return model
 
 # %% ../nbs/11_demo.ipynb #c030
@@ -166,11 +190,13 @@ class Answer:
     stage: str
     movies: list[dict]              # rank, entity, title, score; best first
     links: list[Link]               # words of the typed turns linked to entities
-    entity_attention: list[dict]    # entity, label, weight: the recommender's pool over context entities
+    # entity, label, weight: the recommender's pool over context entities
+    entity_attention: list[dict]
     review_attention: list[dict]    # sentence, weight: the review view's pool over review sentences
     reply: str                      # the generated reply, `<item>` filled with the top movie
     reply_tokens: list[str]         # the reply as decoded, with `<item>`
-    no_entities: bool               # no context entity: the ranking is the item biases (learned popularity)
+    # no context entity: the ranking is the item biases (learned popularity)
+    no_entities: bool
     seconds: float = 0.0
     description_attention: list[dict] = field(default_factory=list)   # the same over plot sentences
 
@@ -183,14 +209,18 @@ class CRSAgent:
         self.views = {s: v.cpu().eval() for s, v in views.items()}
         self.recommender = recommender.cpu().eval()
         self.generator = None if generator is None else generator.cpu().eval()
-        self.heads = {s: stage_head(v, self.recommender) for s, v in self.views.items()} | {'fine-tuned': self.recommender}
+        self.heads = {s: stage_head(v, self.recommender) for s, v in self.views.items()} | {
+            'fine-tuned': self.recommender}
         self.stage, self.k, self.max_reply = self.check_stage(stage), k, max_reply
-        self.notes: list[str] = []                                      # what loading had to make up, if anything
-        for head in self.heads.values(): head._all_states()            # R-GCN over the whole graph once per stage
+        # what loading had to make up, if anything
+        self.notes: list[str] = []
+        # R-GCN over the whole graph once per stage
+        for head in self.heads.values(): head._all_states()
     @property
     def stages(self) -> list[str]: return [s for s in STAGES if s in self.heads]
     def check_stage(self, stage: str) -> str:
-        if stage not in self.heads: raise ValueError(f"unknown stage {stage!r}; this agent has {self.stages}")
+        if stage not in self.heads:
+            raise ValueError(f"unknown stage {stage!r}; this agent has {self.stages}")
         return stage
 
 # %% ../nbs/11_demo.ipynb #c033
@@ -202,15 +232,23 @@ def title(self: CRSAgent, entity: int) -> str:
 @patch
 def review_views(self: CRSAgent, stage: str) -> ViewSet:
     "The views whose review pool is shown for `stage`."
-    if stage == 'fine-tuned': return self.generator.views if self.generator is not None else self.views.get('fine')
+    if stage == 'fine-tuned':
+        return self.generator.views if self.generator is not None else self.views.get('fine')
     return self.views[stage]
 
 @patch
 @torch.no_grad()
 def write_reply(self: CRSAgent, batch: dict[str, Tensor], top: int) -> tuple[list[str], str]:
-    "The decoded reply tokens (with `<item>`) and the text with `<item>` replaced by the title of `top`."
-    if self.generator is None: tokens = ['how', 'about', '<item>', '?']
-    else: tokens = self.enc.vocab.decode([t for t in greedy_decode(self.generator, batch, self.max_reply)[0].tolist() if t != EOS])
+    """The decoded reply tokens (with `<item>`) and the text with `<item>` replaced by the title of
+    `top`."""
+    if self.generator is None:
+        tokens = ['how', 'about', '<item>', '?']
+    else:
+        tokens = self.enc.vocab.decode(
+            [
+                t
+                for t in greedy_decode(self.generator, batch, self.max_reply)[0].tolist()
+                if t != EOS])
     text = ' '.join(fill_items(tokens, self.title(top)))
     return tokens, re.sub(r" ([.,!?;:])", r"\1", text)
 
@@ -225,7 +263,8 @@ def one_thread():
 # %% ../nbs/11_demo.ipynb #c036
 @patch
 def answer(self: CRSAgent, history, stage: str | None = None, k: int | None = None) -> Answer:
-    "Answer `history` (strings alternating seeker/recommender from the first, or `Turn`s) at `stage`."
+    """Answer `history` (strings alternating seeker/recommender from the first, or `Turn`s) at
+    `stage`."""
     start, stage = time.perf_counter(), self.check_stage(stage or self.stage)
     k = max(1, min(k or self.k, self.kg.n_items))
     with one_thread(): return self._answer(history, stage, k, start)
@@ -236,8 +275,11 @@ def _answer(self: CRSAgent, history, stage: str, k: int, start: float) -> Answer
     batch, example = context_batch(turns, self.enc)
     scores, weights = explain_scores(self.heads[stage], batch)
     top_scores, top = scores.topk(k)
-    movies = [{'rank': r + 1, 'entity': int(self.kg.item_ids[i]), 'title': self.kg.entity_labels[int(self.kg.item_ids[i])],
-               'score': round(float(s), 4)} for r, (s, i) in enumerate(zip(top_scores, top))]
+    movies = [
+        {
+            'rank': r + 1, 'entity': int(self.kg.item_ids[i]),
+            'title': self.kg.entity_labels[int(self.kg.item_ids[i])], 'score': round(float(s), 4)}
+        for r, (s, i) in enumerate(zip(top_scores, top))]
     entities = [{'entity': e, 'label': self.kg.entity_labels[e], 'weight': round(float(w), 4)}
                 for e, w in zip(example.context_entities, weights)]
     views = self.review_views(stage)
@@ -248,26 +290,34 @@ def _answer(self: CRSAgent, history, stage: str, k: int, start: float) -> Answer
                 for s, w in zip(bank.for_items(example.context_items), weights)]
     texts = {view: attention(view, bank) for view, bank in self.enc.banks.items()}
     tokens, reply = self.write_reply(batch, movies[0]['entity'])
-    return Answer(stage, movies, links, entities, texts['review'], reply, tokens, not example.context_entities,
-                  round(time.perf_counter() - start, 4), texts.get('description', []))
+    return Answer(
+        stage, movies, links, entities, texts['review'], reply, tokens,
+        not example.context_entities, round(time.perf_counter() - start, 4),
+        texts.get('description', []))
 
 # %% ../nbs/11_demo.ipynb #c041
 @patch
 def reply_turn(self: CRSAgent, answer: Answer) -> Turn:
     "The agent's reply as a recommender `Turn` mentioning its top movie."
     top = answer.movies[0]['entity']
-    text = ' '.join(f'@{top}' if t == '<item>' else t for t in answer.reply_tokens) if '<item>' in answer.reply_tokens else answer.reply
+    text = (
+        ' '.join(f'@{top}' if t == '<item>' else t for t in answer.reply_tokens)
+        if '<item>' in answer.reply_tokens
+        else answer.reply)
     return Turn('recommender', text, [top] if '<item>' in answer.reply_tokens else [], [])
 
 # %% ../nbs/11_demo.ipynb #c053
 def save_component(path, kind: str, model: nn.Module, enc_cfg: EncoderConfig, cfg, vocab, history: list) -> Path:
-    "Atomically write a fine-tuned `recommender` or `generator` with its configs and vocabulary (chapter 06's `save_model`)."
+    """Atomically write a fine-tuned `recommender` or `generator` with its configs and vocabulary
+    (chapter 06's `save_model`)."""
     return save_model(path, kind, model, vocab, encoder_config=enc_cfg, config=cfg, history=history)
 
 def load_component(path, kind: str, enc: EncodedDataset) -> tuple[dict, EncoderConfig]:
-    "A component checkpoint (plain data only) checked for its `kind` and vocabulary; and its encoder config."
+    """A component checkpoint (plain data only) checked for its `kind` and vocabulary; and its
+    encoder config."""
     ckpt = load_checkpoint(path)
-    if ckpt.get('kind') != kind: raise DataError(path, 'kind', f"expected a {kind} checkpoint, found {ckpt.get('kind')!r}")
+    if ckpt.get('kind') != kind:
+        raise DataError(path, 'kind', f"expected a {kind} checkpoint, found {ckpt.get('kind')!r}")
     check_vocab(ckpt, enc.vocab, path)
     return ckpt, from_dict(EncoderConfig, ckpt['encoder_config'])
 
@@ -295,26 +345,38 @@ def rebuild_dataset(config: dict, path='config.json') -> CRSDataset:
     name = config.get('dataset', 'movieworld')
     problem = dataset_problem(name) if isinstance(name, str) else f'not a dataset name: {name!r}'
     if problem: raise DataError(path, 'dataset', problem)
-    seed, n_dialogs = int(config.get('seed', 0)), int(config.get('n_dialogs', MovieWorldConfig.n_dialogs))
+    seed, n_dialogs = int(config.get('seed', 0)), int(
+        config.get('n_dialogs', MovieWorldConfig.n_dialogs))
     return load_dataset(name, seed, n_dialogs, descriptions=bool(config.get('descriptions', False)))
 
 # %% ../nbs/11_demo.ipynb #c060
 @patch(cls_method=True)
 def from_run(cls: CRSAgent, run_dir, stage: str = 'fine-tuned', k: int = 10) -> CRSAgent:
-    "The agent of a run folder written by `c2crs_run`: dataset rebuilt from `config.json`, models from `checkpoints/`."
+    """The agent of a run folder written by `c2crs_run`: dataset rebuilt from `config.json`, models
+    from `checkpoints/`."""
     run_dir, notes = Path(run_dir), []
-    if not (run_dir / 'config.json').exists(): raise FileNotFoundError(f'{run_dir} is not a run folder: no config.json (run c2crs_run first)')
-    enc = encode_dataset(rebuild_dataset(json.loads((run_dir / 'config.json').read_text()), run_dir / 'config.json'))
+    if not (run_dir / 'config.json').exists():
+        raise FileNotFoundError(
+            f'{run_dir} is not a run folder: no config.json (run c2crs_run first)')
+    enc = encode_dataset(
+        rebuild_dataset(json.loads((run_dir / 'config.json').read_text()), run_dir / 'config.json'))
     ckpts = run_dir / 'checkpoints'
     for name in ('fine.pt', 'recommender.pt'):
-        if not (ckpts / name).exists(): raise FileNotFoundError(f'{ckpts / name} is missing: rerun c2crs_run to train and save it')
-    views = {s: load_views(ckpts / f'{s}.pt', enc) for s in ('coarse', 'fine') if (ckpts / f'{s}.pt').exists()}
+        if not (ckpts / name).exists():
+            raise FileNotFoundError(
+                f'{ckpts / name} is missing: rerun c2crs_run to train and save it')
+    views = {
+        s: load_views(ckpts / f'{s}.pt', enc)
+        for s in ('coarse', 'fine')
+        if (ckpts / f'{s}.pt').exists()}
     if (ckpts / 'random.pt').exists(): views['random'] = load_views(ckpts / 'random.pt', enc)
     else:
         fine = load_checkpoint(ckpts / 'fine.pt')
-        views['random'] = random_views(enc, from_dict(EncoderConfig, fine['encoder_config']), fine['pretrain_config']['seed'])
+        views['random'] = random_views(
+            enc, from_dict(EncoderConfig, fine['encoder_config']), fine['pretrain_config']['seed'])
         notes.append('random.pt missing: random views rebuilt from the pre-training seed')
-    generator = load_generator(ckpts / 'generator.pt', enc) if (ckpts / 'generator.pt').exists() else None
+    generator = (
+        load_generator(ckpts / 'generator.pt', enc) if (ckpts / 'generator.pt').exists() else None)
     if generator is None: notes.append('generator.pt missing: replies use a template')
     agent = cls(enc, views, load_recommender(ckpts / 'recommender.pt', enc), generator, stage, k)
     agent.notes = notes
@@ -327,16 +389,26 @@ def quick_run(out, n_dialogs: int = 300, seed: int = 0, enc_cfg: EncoderConfig =
     "Train a small MovieWorld system and write it as a run folder at `out` (c2crs_run's layout)."
     out, ckpts = Path(out), Path(out) / 'checkpoints'
     pcfg = pretrain_cfg or PretrainConfig(coarse_epochs=1, fine_epochs=1, seed=seed)
-    rcfg, ccfg = rec_cfg or RecommendConfig(epochs=8, patience=8, seed=seed), conv_cfg or ConverseConfig(epochs=1, seed=seed)
-    save_json({'dataset': 'movieworld', 'seed': seed, 'n_dialogs': n_dialogs, 'pretrain': asdict(pcfg),
-               'recommend': asdict(rcfg)}, out / 'config.json')
-    enc = encode_dataset(rebuild_dataset({'dataset': 'movieworld', 'seed': seed, 'n_dialogs': n_dialogs}))
-    save_checkpoint(ckpts / 'random.pt', random_views(enc, enc_cfg, pcfg.seed), 'random', enc_cfg, pcfg, enc.vocab, [])
+    rcfg, ccfg = rec_cfg or RecommendConfig(
+        epochs=8, patience=8, seed=seed), conv_cfg or ConverseConfig(epochs=1, seed=seed)
+    save_json(
+        {
+            'dataset': 'movieworld', 'seed': seed, 'n_dialogs': n_dialogs, 'pretrain': asdict(pcfg),
+            'recommend': asdict(rcfg)},
+        out / 'config.json')
+    enc = encode_dataset(
+        rebuild_dataset({'dataset': 'movieworld', 'seed': seed, 'n_dialogs': n_dialogs}))
+    save_checkpoint(
+        ckpts / 'random.pt', random_views(enc, enc_cfg, pcfg.seed), 'random', enc_cfg, pcfg,
+        enc.vocab, [])
     views, _ = pretrain(enc, enc_cfg, pcfg, out_dir=ckpts)
     rec, info = train_system('c2crs', enc, seed, rcfg, enc_cfg, views=views)
-    save_component(ckpts / 'recommender.pt', 'recommender', rec, enc_cfg, rcfg, enc.vocab, info['history'])
+    save_component(
+        ckpts / 'recommender.pt', 'recommender', rec, enc_cfg, rcfg, enc.vocab, info['history'])
     gen = build_generator(enc, gen_cfg, views=copy.deepcopy(views), seed=seed)
-    save_component(ckpts / 'generator.pt', 'generator', gen, enc_cfg, gen_cfg, enc.vocab, train_generator(gen, enc, ccfg))
+    save_component(
+        ckpts / 'generator.pt', 'generator', gen, enc_cfg, gen_cfg, enc.vocab,
+        train_generator(gen, enc, ccfg))
     return out
 
 # %% ../nbs/11_demo.ipynb #c066
@@ -344,56 +416,82 @@ esc = lambda s: html.escape(str(s), quote=True)
 
 def table_html(movies: list[dict]) -> str:
     "The top-k movies as an HTML table (class `c2crs-topk`)."
-    rows = ''.join(f"<tr><td>{m['rank']}</td><td>{esc(m['title'])}</td><td style='text-align:right'>{m['score']:.3f}</td></tr>"
-                   for m in movies)
-    return f"<table class='c2crs-topk'><tr><th>#</th><th>movie</th><th>score</th></tr>{rows}</table>"
+    rows = ''.join(
+        f"<tr><td>{m['rank']}</td><td>{esc(m['title'])}</td><td style='text-align:right'>{m['score']:.3f}</td></tr>"
+        for m in movies)
+    return (
+        f"<table class='c2crs-topk'><tr><th>#</th><th>movie</th><th>score</th></tr>{rows}</table>"
+    )
 
 def bars_html(rows: list[tuple[str, float]], title: str, empty: str) -> str:
     "Labelled horizontal bars (weights in [0, 1]), or the `empty` note."
     if not rows: return f"<b>{esc(title)}</b><div><i>{esc(empty)}</i></div>"
     top = max(w for _, w in rows) or 1.0
-    bar = lambda label, w: (f"<div style='display:flex;align-items:center;gap:6px'><span style='width:280px;overflow:hidden;"
-                            f"white-space:nowrap;text-overflow:ellipsis' title='{esc(label)}'>{esc(label)}</span>"
-                            f"<span style='display:inline-block;height:10px;width:{160 * w / top:.0f}px;background:#4c72b0'></span>"
-                            f"<span>{w:.2f}</span></div>")
+    bar = lambda label, w: (
+        f"<div style='display:flex;align-items:center;gap:6px'><span style='width:280px;overflow:hidden;"
+        f"white-space:nowrap;text-overflow:ellipsis' title='{esc(label)}'>{esc(label)}</span>"
+        f"<span style='display:inline-block;height:10px;width:{160 * w / top:.0f}px;background:#4c72b0'></span>"
+        f"<span>{w:.2f}</span></div>")
     return f"<b>{esc(title)}</b>" + ''.join(bar(l, w) for l, w in rows)
 
 # %% ../nbs/11_demo.ipynb #c069
 def turn_text(turn: Turn, kg) -> str:
     "A turn's text with `@<id>` mentions of real entities shown as labels."
-    return re.sub(r'@(\d+)', lambda m: f"[{kg.entity_labels[int(m.group(1))]}]" if int(m.group(1)) < kg.n_entities else m.group(0), turn.text)
+    return re.sub(
+        r'@(\d+)',
+        lambda m: (
+            f"[{kg.entity_labels[int(m.group(1))]}]"
+            if int(m.group(1)) < kg.n_entities
+            else m.group(0)),
+        turn.text)
 
 def transcript_html(turns: list[Turn], kg, note: str = '') -> str:
     "The dialog so far, one escaped line per turn, and an optional note."
     lines = [f"<div><b>{esc(t.role)}:</b> {esc(turn_text(t, kg))}</div>" for t in turns]
-    return "<div class='c2crs-transcript'>" + ''.join(lines) + (f"<div><i>{esc(note)}</i></div>" if note else '') + '</div>'
+    return (
+        "<div class='c2crs-transcript'>"
+        + ''.join(lines)
+        + (f"<div><i>{esc(note)}</i></div>" if note else '')
+        + '</div>')
 
 def links_html(links: list[Link]) -> str:
     "Linked words and their entities."
-    if not links: return "<b>linked words</b><div><i>none: no entity recognised, popular movies shown</i></div>"
-    return "<b>linked words</b>" + ''.join(f"<div>{esc(l.words)} → {esc(l.label)}{' (movie)' if l.is_item else ''}</div>" for l in links)
+    if not links:
+        return (
+            "<b>linked words</b><div><i>none: no entity recognised, popular movies shown</i></div>")
+    return "<b>linked words</b>" + ''.join(
+        f"<div>{esc(l.words)} → {esc(l.label)}{' (movie)' if l.is_item else ''}</div>"
+        for l in links)
 
 # %% ../nbs/11_demo.ipynb #c071
 PANELS = ('transcript', 'reply', 'topk', 'links', 'entities', 'reviews', 'descriptions', 'status')
 
 class DemoApp:
-    "The widget demo of a `CRSAgent`: `widget` is what to display; `send`, `replay`, `reset` drive it."
+    """The widget demo of a `CRSAgent`: `widget` is what to display; `send`, `replay`, `reset` drive
+    it."""
     def __init__(self, agent: CRSAgent, n_dialogs: int = 50):
         import ipywidgets as w
         self.agent, self.turns, self.answer, self.note = agent, [], None, ''
         split = 'test' if agent.enc.ds.splits.get('test') else next(iter(agent.enc.ds.splits))
         self.dialogs = {d.id: d for d in agent.enc.ds.splits[split][:n_dialogs]}
         label = lambda d: f"{d.id}: {turn_text(d.turns[0], agent.kg)[:50]}" if d.turns else d.id
-        self.text = w.Text(placeholder='type as the seeker, e.g. "i like ..., something scary"', continuous_update=False,
-                           layout=w.Layout(width='60%'))
-        self.send_button, self.reset_button = w.Button(description='Send', button_style='primary'), w.Button(description='Reset')
-        self.picker = w.Dropdown(options=[('replay a test dialog…', '')] + [(label(d), i) for i, d in self.dialogs.items()])
-        self.stage = w.ToggleButtons(options=agent.stages, value=agent.stage, description='KG encoder:')
+        self.text = w.Text(
+            placeholder='type as the seeker, e.g. "i like ..., something scary"',
+            continuous_update=False, layout=w.Layout(width='60%'))
+        self.send_button, self.reset_button = w.Button(
+            description='Send', button_style='primary'), w.Button(description='Reset')
+        self.picker = w.Dropdown(
+            options=[('replay a test dialog…', '')]
+            + [(label(d), i) for i, d in self.dialogs.items()])
+        self.stage = w.ToggleButtons(
+            options=agent.stages, value=agent.stage, description='KG encoder:')
         self.out = {n: w.HTML() for n in PANELS}
-        self.widget = w.VBox([w.HBox([self.picker, self.stage]), self.out['transcript'],
-                              w.HBox([self.text, self.send_button, self.reset_button]), self.out['reply'],
-                              w.HBox([self.out['topk'], w.VBox([self.out['links'], self.out['entities']])]),
-                              self.out['reviews'], self.out['descriptions'], self.out['status']])
+        self.widget = w.VBox(
+            [
+                w.HBox([self.picker, self.stage]), self.out['transcript'],
+                w.HBox([self.text, self.send_button, self.reset_button]), self.out['reply'],
+                w.HBox([self.out['topk'], w.VBox([self.out['links'], self.out['entities']])]),
+                self.out['reviews'], self.out['descriptions'], self.out['status']])
         self.widget.app = self
         self.wire(); self.render()
 
@@ -434,9 +532,13 @@ def reanswer(self: DemoApp):
 def replay(self: DemoApp, dialog_id: str) -> Answer:
     "Load a dataset dialog up to its first recommendation and answer it there."
     d = self.dialogs[dialog_id]
-    at = next((i for i, t in enumerate(d.turns) if t.role == 'recommender' and t.movies), len(d.turns))
+    at = next(
+        (i for i, t in enumerate(d.turns) if t.role == 'recommender' and t.movies), len(d.turns))
     self.turns = list(d.turns[:at])
-    self.note = f"in the dataset the recommender said: {turn_text(d.turns[at], self.agent.kg)}" if at < len(d.turns) else ''
+    self.note = (
+        f"in the dataset the recommender said: {turn_text(d.turns[at], self.agent.kg)}"
+        if at < len(d.turns)
+        else '')
     return self.respond()
 
 @patch
@@ -457,14 +559,20 @@ def render(self: DemoApp):
     o['reply'].value = f"<div class='c2crs-reply'><b>reply:</b> {esc(a.reply)}</div>"
     o['topk'].value = table_html(a.movies)
     o['links'].value = links_html(a.links)
-    o['entities'].value = bars_html([(e['label'], e['weight']) for e in a.entity_attention], 'attention over context entities',
-                                    'no context entity: ranked by the item biases (learned popularity)')
-    o['reviews'].value = bars_html([(r['sentence'], r['weight']) for r in a.review_attention], 'attention over review sentences',
-                                   'no movie mentioned yet, so no reviews')
-    o['descriptions'].value = '' if self.agent.enc.descriptions is None else bars_html(
-        [(r['sentence'], r['weight']) for r in a.description_attention], 'attention over plot sentences',
-        'no movie mentioned yet, so no plots')
-    o['status'].value = f"<small>stage {esc(a.stage)} · answered in {a.seconds * 1000:.0f} ms</small>"
+    o['entities'].value = bars_html(
+        [(e['label'], e['weight']) for e in a.entity_attention], 'attention over context entities',
+        'no context entity: ranked by the item biases (learned popularity)')
+    o['reviews'].value = bars_html(
+        [(r['sentence'], r['weight']) for r in a.review_attention],
+        'attention over review sentences', 'no movie mentioned yet, so no reviews')
+    o['descriptions'].value = (
+        ''
+        if self.agent.enc.descriptions is None
+        else bars_html(
+            [(r['sentence'], r['weight']) for r in a.description_attention],
+            'attention over plot sentences', 'no movie mentioned yet, so no plots'))
+    o['status'].value = (
+        f"<small>stage {esc(a.stage)} · answered in {a.seconds * 1000:.0f} ms</small>")
 
 def demo_ui(agent: CRSAgent, n_dialogs: int = 50):
     "The demo widget for `agent` (its `.app` is the `DemoApp` behind it)."
@@ -475,8 +583,10 @@ CHAT_HELP = "type as the seeker; /reset starts over, /stage <name> switches the 
 
 def format_answer(a: Answer, k: int) -> str:
     "A few lines for the terminal: linked words, top-k, reply."
-    lines = [f"  linked: {', '.join(f'{l.words} -> {l.label}' for l in a.links) or 'nothing (popular movies)'}",
-             f"  top-{k} ({a.stage}): " + ' | '.join(f"{m['title']} {m['score']:.2f}" for m in a.movies[:k])]
+    lines = [
+        f"  linked: {', '.join(f'{l.words} -> {l.label}' for l in a.links) or 'nothing (popular movies)'}",
+        f"  top-{k} ({a.stage}): "
+        + ' | '.join(f"{m['title']} {m['score']:.2f}" for m in a.movies[:k])]
     return '\n'.join(lines + [f"agent> {a.reply}"])
 
 # %% ../nbs/11_demo.ipynb #c081
@@ -491,8 +601,10 @@ def chat(agent: CRSAgent, lines, write=print, k: int = 5):
         if command.startswith('/stage'):
             wanted = command[len('/stage'):].strip()
             if wanted in agent.stages: stage = wanted
-            write(f"({'stage' if wanted in agent.stages else f'unknown stage {wanted!r}, still'}: {stage}; "
-                  f"choose from {', '.join(agent.stages)})"); continue
+            write(
+                f"({'stage' if wanted in agent.stages else f'unknown stage {wanted!r}, still'}: {stage}; "
+                f"choose from {', '.join(agent.stages)})")
+            continue
         turn, links = agent.reader.read(text)
         a = agent.answer(turns + [turn], stage, k); a.links = links
         turns += [turn, agent.reply_turn(a)]
@@ -500,7 +612,8 @@ def chat(agent: CRSAgent, lines, write=print, k: int = 5):
 
 # %% ../nbs/11_demo.ipynb #c084
 def input_lines(prompt: str = 'you> '):
-    "Lines from stdin: prompted on a terminal, read plainly from a pipe; stops at end of input or Ctrl-C."
+    """Lines from stdin: prompted on a terminal, read plainly from a pipe; stops at end of input or
+    Ctrl-C."""
     if not sys.stdin.isatty(): yield from sys.stdin; return
     while True:
         try: yield input(prompt)
@@ -508,36 +621,45 @@ def input_lines(prompt: str = 'you> '):
 
 def chat_command(run_dir: str, stage: str, k: int):
     "What `c2crs_chat` does (flags: chapter 13): chat in the terminal with the system in `run_dir`."
-    for stream in (sys.stdout, sys.stderr): getattr(stream, 'reconfigure', lambda **_: None)(errors='replace')
+    for stream in (sys.stdout, sys.stderr):
+        getattr(stream, 'reconfigure', lambda **_: None)(errors='replace')
     try: agent = CRSAgent.from_run(run_dir, stage, k)
     except (FileNotFoundError, DataError, ValueError) as e: raise SystemExit(f'c2crs_chat: {e}')
-    print(f'c2crs chat on {run_dir} ({agent.enc.ds.name}); {CHAT_HELP}', *agent.notes, sep='\n', flush=True)
+    print(
+        f'c2crs chat on {run_dir} ({agent.enc.ds.name}); {CHAT_HELP}', *agent.notes, sep='\n',
+        flush=True)
     chat(agent, input_lines(), lambda s: print(s, flush=True), k)
 
 # %% ../nbs/11_demo.ipynb #c086
-APP_CELLS = ["import os\nfrom c2crs.demo import CRSAgent, demo_ui",
-             "demo_ui(CRSAgent.from_run(os.environ['C2CRS_RUN_DIR'], os.environ.get('C2CRS_STAGE', 'fine-tuned')))"]
+APP_CELLS = [
+    "import os\nfrom c2crs.demo import CRSAgent, demo_ui",
+    "demo_ui(CRSAgent.from_run(os.environ['C2CRS_RUN_DIR'], os.environ.get('C2CRS_STAGE', 'fine-tuned')))",
+]
 
 def app_notebook(path) -> Path:
     "Write the Voilà app notebook to `path`."
     import nbformat
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in APP_CELLS])
-    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
+    nb.metadata['kernelspec'] = {
+        'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
     path = Path(path); nbformat.write(nb, path)
     return path
 
 # %% ../nbs/11_demo.ipynb #c089
 def voila_args(app: Path, port: int, no_browser: bool) -> list[str]:
     "Command-line arguments for Voilà serving `app` on localhost:`port`."
-    return [str(app), f'--port={port}', '--Voila.ip=127.0.0.1', '--show_tracebacks=True', '--theme=light'] + (
-        ['--no-browser'] if no_browser else [])
+    return [
+        str(app), f'--port={port}', '--Voila.ip=127.0.0.1', '--show_tracebacks=True',
+        '--theme=light'] + (['--no-browser'] if no_browser else [])
 
 def demo_command(run_dir: str, port: int, no_browser: bool, stage: str):
     "What `c2crs_demo` does (flags: chapter 13): serve the demo of `run_dir` with Voila on `port`."
     run = Path(run_dir).resolve()
-    if not (run / 'config.json').exists(): raise SystemExit(f'c2crs_demo: {run} is not a run folder (run c2crs_run first)')
+    if not (run / 'config.json').exists():
+        raise SystemExit(f'c2crs_demo: {run} is not a run folder (run c2crs_run first)')
     from voila.app import Voila
     os.environ.update(C2CRS_RUN_DIR=str(run), C2CRS_STAGE=stage)
     with tempfile.TemporaryDirectory(prefix='c2crs-demo-') as d:
         print(f'serving the demo of {run} at http://127.0.0.1:{port}/ (Ctrl-C stops)', flush=True)
-        Voila.launch_instance(argv=voila_args(app_notebook(Path(d) / 'c2crs_demo.ipynb'), port, no_browser))
+        Voila.launch_instance(
+            argv=voila_args(app_notebook(Path(d) / 'c2crs_demo.ipynb'), port, no_browser))

@@ -34,14 +34,17 @@ class EncoderConfig:
     kg_layers: int = 1         # paper: 1 R-GCN layer
     max_positions: int = 512   # context is truncated to 256 tokens (chapter 01)
     proj_dim: int = 128        # shared contrastive space of the projection heads
-    entity_init_std: float = 0.01   # nn.Embedding's default N(0, 1) is too large to reshape (chapter 06)
+    # nn.Embedding's default N(0, 1) is too large to reshape (chapter 06)
+    entity_init_std: float = 0.01
 
 # %% ../nbs/04_encoders.ipynb #c011
 class SelfAttentivePool(nn.Module):
-    "Weighted sum of the rows of `x`, weights from a one-hidden-layer scorer (Eq. 2); padding weighs 0."
+    """Weighted sum of the rows of `x`, weights from a one-hidden-layer scorer (Eq. 2); padding
+    weighs 0."""
     def __init__(self, dim: int, hidden: int | None = None):
         super().__init__()
-        self.proj, self.score = nn.Linear(dim, hidden or dim), nn.Linear(hidden or dim, 1, bias=False)
+        self.proj, self.score = nn.Linear(dim, hidden or dim), nn.Linear(
+            hidden or dim, 1, bias=False)
     def forward(self, x: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
         # x: (..., n, dim), mask: (..., n) bool -> pooled (..., dim), weights (..., n)
         scores = self.score(torch.tanh(self.proj(x))).squeeze(-1)
@@ -51,20 +54,24 @@ class SelfAttentivePool(nn.Module):
 
 # %% ../nbs/04_encoders.ipynb #c017
 def attention_padding(mask: Tensor) -> Tensor:
-    "Key-padding mask for `nn.TransformerEncoder` (True = ignore); all-padding rows keep position 0."
+    """Key-padding mask for `nn.TransformerEncoder` (True = ignore); all-padding rows keep position
+    0."""
     ignore = ~mask
     ignore[:, 0] &= mask.any(-1)   # (batch, n_tokens)
     return ignore
 
 def transformer(cfg: EncoderConfig) -> nn.TransformerEncoder:
     "A batch-first Transformer encoder stack sized by `cfg`."
-    layer = nn.TransformerEncoderLayer(cfg.word_dim, cfg.n_heads, cfg.ffn_dim, cfg.dropout, batch_first=True)
-    layer.self_attn.dropout = cfg.attention_dropout      # torch ties it to `dropout`; the official code has 0.0
+    layer = nn.TransformerEncoderLayer(
+        cfg.word_dim, cfg.n_heads, cfg.ffn_dim, cfg.dropout, batch_first=True)
+    # torch ties it to `dropout`; the official code has 0.0
+    layer.self_attn.dropout = cfg.attention_dropout
     return nn.TransformerEncoder(layer, cfg.n_layers, enable_nested_tensor=False)
 
 # %% ../nbs/04_encoders.ipynb #c019
 class TokenEncoder(nn.Module):
-    "Embeddings + positions + Transformer + self-attentive pooling over one sequence of tokens per row."
+    """Embeddings + positions + Transformer + self-attentive pooling over one sequence of tokens per
+    row."""
     def __init__(self, vocab_size: int, cfg: EncoderConfig):
         super().__init__()
         self.embed = nn.Embedding(vocab_size, cfg.word_dim, padding_idx=PAD)
@@ -82,22 +89,29 @@ class ConversationEncoder(TokenEncoder):
 
 # %% ../nbs/04_encoders.ipynb #c025
 class BasisRGCNConv(nn.Module):
-    "R-GCN layer (Eq. 3) with basis decomposition; same parameters and output as PyG's `RGCNConv(num_bases=...)`."
+    """R-GCN layer (Eq. 3) with basis decomposition; same parameters and output as PyG's
+    `RGCNConv(num_bases=...)`."""
     def __init__(self, in_dim: int, out_dim: int, n_relations: int, n_bases: int):
         super().__init__()
         self.weight = nn.Parameter(torch.empty(n_bases, in_dim, out_dim))   # the bases V_b
         self.comp = nn.Parameter(torch.empty(n_relations, n_bases))         # the coefficients a_rb
-        self.root, self.bias = nn.Parameter(torch.empty(in_dim, out_dim)), nn.Parameter(torch.zeros(out_dim))
+        self.root, self.bias = nn.Parameter(torch.empty(in_dim, out_dim)), nn.Parameter(
+            torch.zeros(out_dim))
         for p in (self.weight, self.comp, self.root): glorot(p)
     def forward(self, x: Tensor | tuple[Tensor, Tensor], edge_index: Tensor, edge_type: Tensor) -> Tensor:
-        "States of the targets: `x` is all nodes, or `(sources, targets)` with edges from sources into targets."
+        """States of the targets: `x` is all nodes, or `(sources, targets)` with edges from sources
+        into targets."""
         x_src, x_dst = x if isinstance(x, tuple) else (x, x)
         n = len(x_dst)
-        pairs, pair_of_edge = torch.unique(edge_type * n + edge_index[1], return_inverse=True)   # (relation, target), by relation
-        means = scatter(x_src[edge_index[0]], pair_of_edge, 0, dim_size=len(pairs), reduce='mean')  # (n_pairs, in_dim)
+        # (relation, target), by relation
+        pairs, pair_of_edge = torch.unique(edge_type * n + edge_index[1], return_inverse=True)
+        # (n_pairs, in_dim)
+        means = scatter(x_src[edge_index[0]], pair_of_edge, 0, dim_size=len(pairs), reduce='mean')
         relations, counts = torch.unique_consecutive(pairs // n, return_counts=True)
-        weights = torch.einsum('rb,bio->rio', self.comp[relations], self.weight)                   # W_r = sum_b a_rb V_b
-        messages = [m @ w for m, w in zip(means.split(counts.tolist()), weights)]                 # one product per relation
+        # W_r = sum_b a_rb V_b
+        weights = torch.einsum('rb,bio->rio', self.comp[relations], self.weight)
+        # one product per relation
+        messages = [m @ w for m, w in zip(means.split(counts.tolist()), weights)]
         out = x_dst @ self.root + self.bias
         return out.index_add(0, pairs % n, torch.cat(messages)) if messages else out
 
@@ -114,34 +128,45 @@ class KGEncoder(nn.Module):
     "Entity embeddings -> R-GCN (Eq. 3) -> pooled states of a dialog's entities ($e_G$)."
     def __init__(self, kg: KnowledgeGraph, cfg: EncoderConfig):
         super().__init__()
-        ei, et = with_inverse_and_self_loops(kg.edge_index, kg.edge_type, kg.n_entities, kg.n_relations)
+        ei, et = with_inverse_and_self_loops(
+            kg.edge_index, kg.edge_type, kg.n_entities, kg.n_relations)
         self.register_buffer('edge_index', ei); self.register_buffer('edge_type', et)
         self.embed = nn.Embedding(kg.n_entities, cfg.kg_dim)
         nn.init.normal_(self.embed.weight, std=cfg.entity_init_std)
-        self.convs = nn.ModuleList(BasisRGCNConv(cfg.kg_dim, cfg.kg_dim, 2 * kg.n_relations + 1, cfg.n_bases)
-                                   for _ in range(cfg.kg_layers))
+        self.convs = nn.ModuleList(
+            BasisRGCNConv(cfg.kg_dim, cfg.kg_dim, 2 * kg.n_relations + 1, cfg.n_bases)
+            for _ in range(cfg.kg_layers))
         self.pool = SelfAttentivePool(cfg.kg_dim)
     def rgcn(self, x: Tensor, edge_index: Tensor, edge_type: Tensor) -> Tensor:
         "The R-GCN layers (ReLU between them) on node features `x`."
-        for i, conv in enumerate(self.convs): x = conv(x if i == 0 else torch.relu(x), edge_index, edge_type)
+        for i, conv in enumerate(self.convs):
+            x = conv(x if i == 0 else torch.relu(x), edge_index, edge_type)
         return x
     def entity_states(self, nodes: Tensor | None = None) -> Tensor:
-        "States of all entities (n_entities, dim), or of `nodes` only, computed on their upstream sub-graph."
+        """States of all entities (n_entities, dim), or of `nodes` only, computed on their upstream
+        sub-graph."""
         if nodes is None: return self.rgcn(self.embed.weight, self.edge_index, self.edge_type)
         if len(self.convs) == 1: return self.one_layer_states(nodes)
-        subset, ei, where, kept = k_hop_subgraph(nodes, len(self.convs), self.edge_index, relabel_nodes=True,
-                                                 num_nodes=self.embed.num_embeddings)
+        subset, ei, where, kept = k_hop_subgraph(
+            nodes, len(self.convs), self.edge_index, relabel_nodes=True,
+            num_nodes=self.embed.num_embeddings)
         return self.rgcn(self.embed(subset), ei, self.edge_type[kept])[where]
     def one_layer_states(self, nodes: Tensor) -> Tensor:
         "One R-GCN layer for `nodes` only: a bipartite pass over the edges into them."
         nodes, back = torch.unique(nodes, return_inverse=True)
-        into = torch.zeros(len(self.embed.weight), dtype=torch.bool, device=nodes.device).index_fill_(0, nodes, True)
-        into = into[self.edge_index[1]]                                   # edges into `nodes`; a lookup, not a sort
+        into = torch.zeros(
+            len(self.embed.weight), dtype=torch.bool, device=nodes.device
+        ).index_fill_(0, nodes, True)
+        # edges into `nodes`; a lookup, not a sort
+        into = into[self.edge_index[1]]
         sources, src = torch.unique(self.edge_index[0, into], return_inverse=True)
         edges = torch.stack([src, torch.searchsorted(nodes, self.edge_index[1, into])])
-        x = self.embed(torch.cat([sources, nodes])).split([len(sources), len(nodes)])   # one lookup: one gradient
+        # one lookup: one gradient
+        x = self.embed(torch.cat([sources, nodes])).split([len(sources), len(nodes)])
         return self.convs[0](x, edges, self.edge_type[into])[back]
-    def forward(self, entities: Tensor, mask: Tensor, states: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(
+        self, entities: Tensor, mask: Tensor, states: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
         # entities, mask: (batch, n_entities) -> pooled (batch, dim), entity units (batch, n_entities, dim)
         if states is None:
             nodes, index = torch.unique(entities, return_inverse=True)
@@ -154,12 +179,14 @@ class ReviewEncoder(nn.Module):
     "Sentence encoder (Transformer + pooling) then sentence-level pooling: sentences $E$ and $e_R$."
     def __init__(self, vocab_size: int, cfg: EncoderConfig):
         super().__init__()
-        self.sentence, self.pool, self.dim = TokenEncoder(vocab_size, cfg), SelfAttentivePool(cfg.word_dim), cfg.word_dim
+        self.sentence, self.pool, self.dim = (
+            TokenEncoder(vocab_size, cfg), SelfAttentivePool(cfg.word_dim), cfg.word_dim)
     def forward(self, reviews: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         # reviews: (batch, n_sentences, n_tokens) -> pooled (batch, dim), sentences (batch, n_sentences, dim), mask
         b, s, l = reviews.shape
         flat = reviews.reshape(b * s, l)
-        real = (flat != PAD).any(-1).nonzero().flatten()                      # sentences with a token
+        # sentences with a token
+        real = (flat != PAD).any(-1).nonzero().flatten()
         vecs = torch.zeros(b * s, self.dim, device=reviews.device)
         if len(real): vecs = vecs.index_copy(0, real, self.sentence(flat[real])[1])
         sentences, mask = vecs.view(b, s, -1), (reviews != PAD).any(-1)
@@ -168,7 +195,8 @@ class ReviewEncoder(nn.Module):
 # %% ../nbs/04_encoders.ipynb #c044
 @dataclass
 class ViewOutput:
-    "What a view gives the losses: `pooled` (batch, dim), fine `units` (batch, n, dim) and their `mask` (batch, n)."
+    """What a view gives the losses: `pooled` (batch, dim), fine `units` (batch, n, dim) and their
+    `mask` (batch, n)."""
     pooled: Tensor
     units: Tensor
     mask: Tensor
@@ -176,7 +204,8 @@ class ViewOutput:
     def present(self) -> Tensor: return self.mask.any(-1)   # (batch,) bool: the view saw something
 
 class View(nn.Module):
-    "Base class of a view: a `name`, the batch `fields` it reads, its output `dim`, and `forward(batch) -> ViewOutput`."
+    """Base class of a view: a `name`, the batch `fields` it reads, its output `dim`, and
+    `forward(batch) -> ViewOutput`."""
     name: str = 'view'
     fields: tuple[str, ...] = ()
     dim: int = 0
@@ -194,7 +223,8 @@ class ConversationView(View):
         return ViewOutput(pooled, states, mask)
 
 class KGView(View):
-    "The knowledge graph: R-GCN states of the context entities as units, $e_G$ as the pooled vector."
+    """The knowledge graph: R-GCN states of the context entities as units, $e_G$ as the pooled
+    vector."""
     name, fields = 'kg', ('context_entities', 'context_entities_mask')
     def __init__(self, kg: KnowledgeGraph, cfg: EncoderConfig):
         super().__init__()
@@ -215,7 +245,8 @@ class ReviewView(View):
         return ViewOutput(pooled, sentences, mask)
 
 class DescriptionView(ReviewView):
-    "What the context's items are about (their plots), read like reviews: its own sentence encoder and pool."
+    """What the context's items are about (their plots), read like reviews: its own sentence encoder
+    and pool."""
     name, fields = 'description', ('description_tokens',)
 
 # %% ../nbs/04_encoders.ipynb #c048
@@ -240,7 +271,8 @@ class ViewSet(nn.Module):
 # %% ../nbs/04_encoders.ipynb #c049
 def default_views(vocab_size: int, kg: KnowledgeGraph, cfg: EncoderConfig = EncoderConfig(),
                   descriptions: bool = False) -> ViewSet:
-    "The paper's three views: conversation, knowledge graph, reviews (and, with `descriptions`, a fourth)."
+    """The paper's three views: conversation, knowledge graph, reviews (and, with `descriptions`, a
+    fourth)."""
     views = [ConversationView(vocab_size, cfg), KGView(kg, cfg), ReviewView(vocab_size, cfg)]
     if descriptions: views.append(DescriptionView(vocab_size, cfg))
     return ViewSet(views, cfg.proj_dim)
@@ -248,16 +280,21 @@ def default_views(vocab_size: int, kg: KnowledgeGraph, cfg: EncoderConfig = Enco
 # %% ../nbs/04_encoders.ipynb #c053
 def params_without_grad(module: nn.Module) -> list[str]:
     "Names of trainable parameters whose `.grad` is missing or all zero."
-    return [n for n, p in module.named_parameters() if p.requires_grad and (p.grad is None or not p.grad.abs().sum())]
+    return [
+        n
+        for n, p in module.named_parameters()
+        if p.requires_grad and (p.grad is None or not p.grad.abs().sum())]
 
 # %% ../nbs/04_encoders.ipynb #c056
 class EntityBagView(View):
-    "A toy view: the mean of the context entities' own embeddings (no graph), units = those embeddings."
+    """A toy view: the mean of the context entities' own embeddings (no graph), units = those
+    embeddings."""
     name, fields = 'entity_bag', ('context_entities', 'context_entities_mask')
     def __init__(self, n_entities: int, dim: int):
         super().__init__()
         self.embed, self.dim = nn.Embedding(n_entities, dim), dim
     def forward(self, batch):
         mask = batch['context_entities_mask']
-        units = self.embed(batch['context_entities']) * mask.unsqueeze(-1)   # (batch, n_entities, dim)
+        # (batch, n_entities, dim)
+        units = self.embed(batch['context_entities']) * mask.unsqueeze(-1)
         return ViewOutput(units.sum(1) / mask.sum(1, keepdim=True).clamp(min=1), units, mask)

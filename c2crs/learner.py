@@ -23,11 +23,13 @@ class CancelFit(Exception):
     "Raised by a callback to end training; `after_fit` callbacks still run."
 
 class Callback:
-    "Base class: override any of before_fit, before_epoch, after_backward, after_batch, after_epoch, after_fit."
+    """Base class: override any of before_fit, before_epoch, after_backward, after_batch,
+    after_epoch, after_fit."""
     order = 0
 
 class Learner:
-    "Train `model` on `batches(epoch)` by `loss(batch)` (a tensor, or a tensor and a dict of parts)."
+    """Train `model` on `batches(epoch)` by `loss(batch)` (a tensor, or a tensor and a dict of
+    parts)."""
     def __init__(self, model: nn.Module, batches: Callable[[int], Iterable], loss: Callable,
                  lr: float = 1e-3, cbs: Iterable[Callback] = (), opt: torch.optim.Optimizer | None = None,
                  info: dict | None = None):
@@ -63,7 +65,8 @@ def one_epoch(self: Learner, epoch: int) -> dict:
     for self.iter, batch in enumerate(self.dl):
         self.one_batch(batch)
         sums = {k: sums.get(k, 0) + v for k, v in self.parts.items()}; n += 1
-    self.row = {**self.info, 'epoch': epoch + 1, **{k: round(v / max(n, 1), 4) for k, v in sums.items()}}
+    self.row = {
+        **self.info, 'epoch': epoch + 1, **{k: round(v / max(n, 1), 4) for k, v in sums.items()}}
     self.history.append(self.row)
     self.callback('after_epoch')
     return self.row
@@ -84,17 +87,20 @@ def fit(self: Learner, epochs: int, start: int = 0) -> list[dict]:
 class ClipGrad(Callback):
     "Clip the gradient norm of the model's parameters to `max_norm` before every step."
     def __init__(self, max_norm: float): self.max_norm = max_norm
-    def after_backward(self, learn): nn.utils.clip_grad_norm_(learn.model.parameters(), self.max_norm)
+    def after_backward(self, learn):
+        nn.utils.clip_grad_norm_(learn.model.parameters(), self.max_norm)
 
 # %% ../nbs/01b_learner.ipynb #l023
 class Evaluate(Callback):
-    "After every epoch: `learn.metrics = fn(model)`; its `keys` (default: all) go to the row, as `prefix + key`."
+    """After every epoch: `learn.metrics = fn(model)`; its `keys` (default: all) go to the row, as
+    `prefix + key`."""
     order = 10
     def __init__(self, fn: Callable, prefix: str = 'dev ', keys: Iterable[str] | None = None):
         self.fn, self.prefix, self.keys = fn, prefix, keys
     def after_epoch(self, learn):
         learn.metrics = self.fn(learn.model)
-        learn.row.update({self.prefix + k: round(learn.metrics[k], 4) for k in self.keys or learn.metrics})
+        learn.row.update(
+            {self.prefix + k: round(learn.metrics[k], 4) for k in self.keys or learn.metrics})
 
 class Timer(Callback):
     "The epoch's wall-clock seconds (evaluation included) as the row's `seconds`."
@@ -109,7 +115,8 @@ class AfterEpoch(Callback):
     def after_epoch(self, learn): self.fn(learn)
 
 class EarlyStopping(Callback):
-    "Keep the best epoch's weights by `score(learn.metrics)`; stop after `patience` epochs without a better one."
+    """Keep the best epoch's weights by `score(learn.metrics)`; stop after `patience` epochs without
+    a better one."""
     order = 50
     def __init__(self, score: Callable[[dict], float], patience: int = 3, min_epochs: int = 1):
         self.score, self.patience, self.min_epochs = score, patience, min_epochs
@@ -135,7 +142,8 @@ def quiet():
     finally: _quiet[0] = old
 
 class Progress(Callback):
-    "A bar over the batches on a terminal, else one printed table row per epoch (neither inside `quiet()`)."
+    """A bar over the batches on a terminal, else one printed table row per epoch (neither inside
+    `quiet()`)."""
     order = 30
     def __init__(self, desc: str = '', width: int = 9): self.desc, self.width = desc, width
     def before_fit(self, learn):
@@ -147,6 +155,9 @@ class Progress(Callback):
                         desc=f'{self.desc} epoch {learn.epoch + 1}/{learn.epochs}'.strip())
     def after_epoch(self, learn):
         if _quiet[0]: return
-        cell = lambda v: f'{v:>{self.width}}' if not isinstance(v, float) else f'{v:>{self.width}.4g}'
-        if not self.header: print(' '.join(cell(k[-self.width:]) for k in learn.row)); self.header = True
+        cell = lambda v: (
+            f'{v:>{self.width}}' if not isinstance(v, float) else f'{v:>{self.width}.4g}')
+        if not self.header:
+            print(' '.join(cell(k[-self.width :]) for k in learn.row))
+            self.header = True
         print(' '.join(cell(v) for v in learn.row.values()), flush=True)

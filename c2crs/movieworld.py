@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .data import CRSDataset, Dialog, EntityLinker, KnowledgeGraph, Turn, item_mention, show_dialog, tokenize
+from .data import (
+    CRSDataset, Dialog, EntityLinker, KnowledgeGraph, Turn, item_mention, show_dialog, tokenize)
 
 # %% auto #0
 __all__ = ['GENRES', 'DECADES', 'MOODS', 'FIRST', 'LAST', 'ADJECTIVES', 'NOUNS', 'RELATIONS', 'REVIEW_TEMPLATES', 'SEEKER',
@@ -31,7 +32,8 @@ class MovieWorldConfig:
     review_sentences: int = 5
     n_dialogs: int = 1000
     dev_fraction: float = 0.3     # dev and test are large so that metrics are stable;
-    test_fraction: float = 0.5    # train (the rest, about 200) is small so that co-occurrence cannot teach moods
+    # train (the rest, about 200) is small so that co-occurrence cannot teach moods
+    test_fraction: float = 0.5
     seed: int = 0
 
 # %% ../nbs/02_movieworld.ipynb #c007
@@ -48,20 +50,24 @@ MOODS = {  # mood: words reviewers use for it
     'cerebral': ['cerebral', 'thought-provoking', 'intricate', 'smart'],
     'cozy': ['cozy', 'charming', 'gentle', 'breezy'],
 }
-FIRST = ('anna ben clara dev elena farid greta hugo iris jonas kai lena marco nadia omar petra quinn '
-         'rosa sami tara umar vera wes yara zane ines luca mira theo nora').split()
-LAST = ('adler brandt castillo dorsey everett falk grimaldi holt ibarra jansen kowalski lindqvist moreau '
-        'nakamura okafor pereira quist rahman sorensen tanaka ueda varga whitlock yilmaz zeller abbott '
-        'bianchi crane dumas eklund').split()
-ADJECTIVES = ('silent hidden broken golden last crimson frozen distant hollow wild burning secret lonely '
-              'midnight endless quiet savage little electric velvet').split()
+FIRST = (
+    'anna ben clara dev elena farid greta hugo iris jonas kai lena marco nadia omar petra quinn '
+    'rosa sami tara umar vera wes yara zane ines luca mira theo nora').split()
+LAST = (
+    'adler brandt castillo dorsey everett falk grimaldi holt ibarra jansen kowalski lindqvist moreau '
+    'nakamura okafor pereira quist rahman sorensen tanaka ueda varga whitlock yilmaz zeller abbott '
+    'bianchi crane dumas eklund').split()
+ADJECTIVES = (
+    'silent hidden broken golden last crimson frozen distant hollow wild burning secret lonely '
+    'midnight endless quiet savage little electric velvet').split()
 NOUNS = ('harbor river empire garden signal kingdom mirror winter road island shadow promise storm '
          'letter circus engine orchard lantern frontier echo').split()
 
 # %% ../nbs/02_movieworld.ipynb #c009
 def unique_names(rng: np.random.Generator, first: list[str], second: list[str], n: int, fmt: str) -> list[str]:
     "`n` distinct names `fmt.format(a, b)` for `a` in `first`, `b` in `second`."
-    if n > len(first) * len(second): raise ValueError(f"asked for {n} names, only {len(first) * len(second)} exist")
+    if n > len(first) * len(second):
+        raise ValueError(f"asked for {n} names, only {len(first) * len(second)} exist")
     picks = rng.choice(len(first) * len(second), size=n, replace=False)
     return [fmt.format(first[i // len(second)], second[i % len(second)]) for i in picks]
 
@@ -75,11 +81,19 @@ def draw_movies(cfg: MovieWorldConfig, rng: np.random.Generator) -> list[dict]:
     movies = []
     for title in titles:
         decade = int(rng.integers(len(DECADES)))
-        movies.append({'title': title.title(), 'year': 1970 + 10 * decade + int(rng.integers(10)),
-                       'genres': sorted(rng.choice(len(GENRES), size=int(rng.integers(1, 3)), replace=False).tolist()),
-                       'decade': decade, 'director': int(rng.integers(cfg.n_directors)),
-                       'actors': sorted(rng.choice(cfg.n_actors, size=cfg.actors_per_movie, replace=False, p=actor_p).tolist()),
-                       'mood': list(MOODS)[int(rng.integers(len(MOODS)))]})
+        movies.append(
+            {
+                'title': title.title(),
+                'year': 1970 + 10 * decade + int(rng.integers(10)),
+                'genres': sorted(
+                    rng.choice(len(GENRES), size=int(rng.integers(1, 3)), replace=False).tolist()),
+                'decade': decade,
+                'director': int(rng.integers(cfg.n_directors)),
+                'actors': sorted(
+                    rng.choice(
+                        cfg.n_actors, size=cfg.actors_per_movie, replace=False, p=actor_p).tolist()
+                ),
+                'mood': list(MOODS)[int(rng.integers(len(MOODS)))]})
     return movies
 
 # %% ../nbs/02_movieworld.ipynb #c013
@@ -91,15 +105,18 @@ def build_kg(movies: list[dict], actors: list[str], directors: list[str]) -> Kno
               'directed by': len(movies) + len(GENRES) + len(DECADES) + len(actors)}
     edges = []
     for i, m in enumerate(movies):
-        attrs = {'genre': m['genres'], 'released in': [m['decade']], 'starring': m['actors'], 'directed by': [m['director']]}
+        attrs = {
+            'genre': m['genres'], 'released in': [m['decade']], 'starring': m['actors'],
+            'directed by': [m['director']]}
         edges += [(i, RELATIONS.index(r), offset[r] + a) for r, ids in attrs.items() for a in ids]
     heads, rels, tails = map(list, zip(*edges))
     return KnowledgeGraph(labels, list(RELATIONS), torch.tensor([heads, tails]), torch.tensor(rels),
                           torch.arange(len(movies))).validate('MovieWorld')
 
 # %% ../nbs/02_movieworld.ipynb #c015
-REVIEW_TEMPLATES = ['a {w} film from start to finish.', 'simply {w}, and {w2} at times.', 'the ending is {w}.',
-                    '{w} and beautifully shot.', 'one of the most {w} things i have seen.', 'i found it {w}.']
+REVIEW_TEMPLATES = [
+    'a {w} film from start to finish.', 'simply {w}, and {w2} at times.', 'the ending is {w}.',
+    '{w} and beautifully shot.', 'one of the most {w} things i have seen.', 'i found it {w}.']
 
 def pick(rng: np.random.Generator, options: list):
     "One element of `options`, drawn with `rng`."
@@ -109,21 +126,30 @@ def pick(rng: np.random.Generator, options: list):
 def write_review(m: dict, n: int, rng: np.random.Generator) -> list[str]:
     "`n` review sentences about movie `m`, each saying its mood in reviewers' words."
     words = MOODS[m['mood']]
-    return [pick(rng, REVIEW_TEMPLATES).format(w=pick(rng, words), w2=pick(rng, words)) for _ in range(n)]
+    return [
+        pick(rng, REVIEW_TEMPLATES).format(w=pick(rng, words), w2=pick(rng, words))
+        for _ in range(n)]
 
 # %% ../nbs/02_movieworld.ipynb #c019
 SEEKER = {
-    'greet': ['hi there!', 'hello!', 'hey, can you help me find a movie?', 'hi, i need something to watch tonight.'],
-    'movie': ['i really liked @{hook}.', 'my favourite movie is @{hook}.', 'i just watched @{hook} and loved it.'],
-    'more': ['anything like it?', 'something in the same spirit, please.', 'what else would i enjoy?'],
-    'thanks': ['thanks, i will check it out!', 'sounds perfect, thank you!', 'great, thanks!'],
-}
+    'greet': [
+        'hi there!', 'hello!', 'hey, can you help me find a movie?',
+        'hi, i need something to watch tonight.'],
+    'movie': [
+        'i really liked @{hook}.', 'my favourite movie is @{hook}.',
+        'i just watched @{hook} and loved it.'],
+    'more': [
+        'anything like it?', 'something in the same spirit, please.', 'what else would i enjoy?'],
+    'thanks': ['thanks, i will check it out!', 'sounds perfect, thank you!', 'great, thanks!']}
 RECOMMENDER = {
-    'ask': ['what kind of movies do you like?', 'hi! what are you in the mood for?', 'sure, tell me what you enjoy.'],
+    'ask': [
+        'what kind of movies do you like?', 'hi! what are you in the mood for?',
+        'sure, tell me what you enjoy.'],
     'recommend': ['you should watch @{movie}!', 'then @{movie} is for you.', 'try @{movie}.'],
-    'reason': ['reviewers call it {w}.', 'it is just as {w}.', 'it stars {actor}.', '{director} directed it.'],
-    'bye': ['enjoy!', 'have a good night!', 'happy watching!'],
-}
+    'reason': [
+        'reviewers call it {w}.', 'it is just as {w}.', 'it stars {actor}.',
+        '{director} directed it.'],
+    'bye': ['enjoy!', 'have a good night!', 'happy watching!']}
 
 # %% ../nbs/02_movieworld.ipynb #c021
 def draw_taste(movies: list[dict], by_mood: dict, rng: np.random.Generator) -> tuple[int, int]:
@@ -143,12 +169,15 @@ def draw_dialog(id: str, world: dict, rng: np.random.Generator) -> tuple[Dialog,
     m = movies[target]
     turns = [('seeker', say(rng, SEEKER['greet'])), ('recommender', say(rng, RECOMMENDER['ask'])),
              ('seeker', say(rng, SEEKER['movie'], hook=hook) + ' ' + say(rng, SEEKER['more']))]
-    reason = say(rng, RECOMMENDER['reason'], w=pick(rng, MOODS[m['mood']]), actor=world['actors'][pick(rng, m['actors'])],
-                 director=world['directors'][m['director']])
+    reason = say(
+        rng, RECOMMENDER['reason'], w=pick(rng, MOODS[m['mood']]),
+        actor=world['actors'][pick(rng, m['actors'])], director=world['directors'][m['director']])
     turns += [('recommender', say(rng, RECOMMENDER['recommend'], movie=target) + ' ' + reason),
               ('seeker', say(rng, SEEKER['thanks']))]
     if rng.random() < 0.5: turns.append(('recommender', say(rng, RECOMMENDER['bye'])))
-    return Dialog(id, [annotate(role, text, world['linker']) for role, text in turns]), (hook, target)
+    return Dialog(id, [annotate(role, text, world['linker']) for role, text in turns]), (
+        hook,
+        target)
 
 # %% ../nbs/02_movieworld.ipynb #c024
 def annotate(role: str, text: str, linker: EntityLinker) -> Turn:
@@ -161,45 +190,56 @@ def split_by_pair(pairs: list[tuple[int, int]], cfg: MovieWorldConfig, rng: np.r
     "A split name per dialog; all dialogs with the same `(hook, target)` pair share a split."
     distinct = sorted(set(pairs))
     draws = rng.random(len(distinct))
-    name = {p: 'test' if u < cfg.test_fraction else 'dev' if u < cfg.test_fraction + cfg.dev_fraction else 'train'
-            for p, u in zip(distinct, draws)}
+    name = {
+        p: (
+            'test'
+            if u < cfg.test_fraction
+            else 'dev' if u < cfg.test_fraction + cfg.dev_fraction else 'train')
+        for p, u in zip(distinct, draws)}
     return [name[p] for p in pairs]
 
 # %% ../nbs/02_movieworld.ipynb #c029
 def make_world(cfg: MovieWorldConfig, rng: np.random.Generator) -> dict:
     "Movies, people, KG, reviews and the lookup tables dialogs are drawn from."
-    actors = [n.title() for n in unique_names(rng, FIRST, LAST, cfg.n_actors + cfg.n_directors, '{} {}')]
+    actors = [
+        n.title() for n in unique_names(rng, FIRST, LAST, cfg.n_actors + cfg.n_directors, '{} {}')]
     actors, directors = actors[:cfg.n_actors], actors[cfg.n_actors:]
     movies = draw_movies(cfg, rng)
     by_mood = defaultdict(list)
     for i, m in enumerate(movies): by_mood[m['mood']].append(i)
     reviews = {i: write_review(m, cfg.review_sentences, rng) for i, m in enumerate(movies)}
     kg = build_kg(movies, actors, directors)
-    return dict(movies=movies, actors=actors, directors=directors, kg=kg, reviews=reviews, by_mood=by_mood,
-                linker=EntityLinker(kg))
+    return dict(
+        movies=movies, actors=actors, directors=directors, kg=kg, reviews=reviews, by_mood=by_mood,
+        linker=EntityLinker(kg))
 
 def generate_movieworld(cfg: MovieWorldConfig = MovieWorldConfig()) -> CRSDataset:
-    "A seeded synthetic CRS dataset: dialogs split train/dev/test by (hook, target) pair, KG and reviews."
+    """A seeded synthetic CRS dataset: dialogs split train/dev/test by (hook, target) pair, KG and
+    reviews."""
     rng = np.random.default_rng(cfg.seed)
     world = make_world(cfg, rng)
     drawn = [draw_dialog(f'mw{i:05d}', world, rng) for i in range(cfg.n_dialogs)]
     names = split_by_pair([pair for _, pair in drawn], cfg, rng)
     splits = {s: [d for (d, _), n in zip(drawn, names) if n == s] for s in ('train', 'dev', 'test')}
     ds = CRSDataset('MovieWorld', splits, world['kg'], world['reviews'])
-    ds.moods = [m['mood'] for m in world['movies']]     # the hidden truth, for probes and figures only
+    # the hidden truth, for probes and figures only
+    ds.moods = [m['mood'] for m in world['movies']]
     return ds
 
 # %% ../nbs/02_movieworld.ipynb #c030b
 def shuffled_reviews(ds: CRSDataset, seed: int = 0) -> CRSDataset:
-    "A control: `ds` with every item's reviews handed to another item (a seeded permutation); nothing else changes."
+    """A control: `ds` with every item's reviews handed to another item (a seeded permutation);
+    nothing else changes."""
     items = sorted(ds.reviews)
     perm = np.random.default_rng(seed).permutation(len(items))
-    out = CRSDataset(ds.name, ds.splits, ds.kg, {e: ds.reviews[items[j]] for e, j in zip(items, perm)})
+    out = CRSDataset(
+        ds.name, ds.splits, ds.kg, {e: ds.reviews[items[j]] for e, j in zip(items, perm)})
     out.moods = getattr(ds, 'moods', None)
     return out
 
 def mood_purity(states: torch.Tensor, moods: list[str], k: int = 10) -> float:
-    "Share of each movie's `k` nearest movies (cosine of `states`, (n_movies, dim)) that have its mood."
+    """Share of each movie's `k` nearest movies (cosine of `states`, (n_movies, dim)) that have its
+    mood."""
     x = torch.nn.functional.normalize(states.float(), dim=-1)
     sims = (x @ x.T).fill_diagonal_(-2.)
     codes = torch.tensor([sorted(set(moods)).index(m) for m in moods])
@@ -211,7 +251,8 @@ def naive_bayes_scores(train: list, test: list, n_words: int, n_items: int, item
     counts = np.full((n_items, n_words), alpha)
     prior = np.ones(n_items)
     for e in train:
-        np.add.at(counts[item_index[e.target]], e.context_tokens, 1); prior[item_index[e.target]] += 1
+        np.add.at(counts[item_index[e.target]], e.context_tokens, 1)
+        prior[item_index[e.target]] += 1
     log_p = np.log(counts / counts.sum(1, keepdims=True))
     bags = np.stack([np.bincount(e.context_tokens, minlength=n_words) for e in test])
     return bags @ log_p.T + np.log(prior / prior.sum())
@@ -227,7 +268,8 @@ def kg_path_scores(kg: KnowledgeGraph, test: list) -> np.ndarray:
 
 # %% ../nbs/02_movieworld.ipynb #c039
 def review_overlap_scores(reviews: dict, vocab, kg: KnowledgeGraph, test: list) -> np.ndarray:
-    "IDF-weighted count of words of the context and of its items' reviews that occur in each item's reviews."
+    """IDF-weighted count of words of the context and of its items' reviews that occur in each
+    item's reviews."""
     words = lambda e: {w for s in reviews.get(int(e), []) for w in vocab.encode(tokenize(s))}
     docs = [words(e) for e in kg.item_ids]
     df = Counter(w for d in docs for w in d)
@@ -255,4 +297,6 @@ def view_signal_probe(ds: CRSDataset, split: str = 'test', ks=(1, 10)) -> dict:
     kg = standardise(kg_path_scores(ds.kg, test))
     rev = standardise(review_overlap_scores(ds.reviews, enc.vocab, ds.kg, test))
     systems = {'conversation only': conv, '+ KG': conv + kg, '+ KG + reviews': conv + kg + rev}
-    return {name: {f'R@{k}': round(recall_at(s, targets, k), 3) for k in ks} for name, s in systems.items()}
+    return {
+        name: {f'R@{k}': round(recall_at(s, targets, k), 3) for k in ks}
+        for name, s in systems.items()}

@@ -13,12 +13,15 @@ import torch
 from torch import Tensor
 
 from .core import adam, get_device, save_model, set_seed
-from .data import EncodedDataset, Example, ReviewBank, batches, epoch_batches, pad_reviews, to_device
+from .data import (
+    EncodedDataset, Example, ReviewBank, batches, epoch_batches, pad_reviews, to_device)
 from .learner import AfterEpoch, Callback, ClipGrad, Learner, Progress
-from .resume import Checkpoint, load_training_state, restore_training_state, save_training_state
+from .resume import (
+    Checkpoint, load_training_state, restore_training_state, save_training_state)
 from .encoders import EncoderConfig, ViewSet, default_views
-from .contrastive import (FINE_VIEWS, TripleBuilder, alignment, coarse_inputs, cross_view_recall,
-                               fine_units, negative_keys, stage_loss, uniformity)
+from .contrastive import (
+    FINE_VIEWS, TripleBuilder, alignment, coarse_inputs, cross_view_recall, fine_units,
+    negative_keys, stage_loss, uniformity)
 
 # %% auto #0
 __all__ = ['STAGES', 'PretrainConfig', 'triples_to', 'catalogue_chunks', 'StageLoss', 'train_stage', 'heldout_examples',
@@ -37,9 +40,12 @@ class PretrainConfig:
     clip: float = 0.1
     temperature: float = 0.07
     lam: float = 0.2            # weight of the coarse loss in the fine stage (Eq. 7)
-    task: str = 'recommend'     # which examples give the training contexts: 'recommend' or 'generate'
-    mask_false_negatives: bool = True   # rows of one dialog or one target are not each other's negatives
-    catalogue: bool = True      # fine stage: entity <-> review pairs of every reviewed item, spread over the batches
+    # which examples give the training contexts: 'recommend' or 'generate'
+    task: str = 'recommend'
+    # rows of one dialog or one target are not each other's negatives
+    mask_false_negatives: bool = True
+    # fine stage: entity <-> review pairs of every reviewed item, spread over the batches
+    catalogue: bool = True
     select: str | None = None   # a split ('dev'): end with the epoch best aligned there
     seed: int = 0
     device: str | None = None   # None: CUDA if available, else CPU
@@ -70,15 +76,19 @@ class StageLoss(Callback):
         self.device = next(views.parameters()).device
     def before_epoch(self, learn):
         n_batches = -(-len(self.enc.examples[self.cfg.task, 'train']) // self.cfg.batch_size)
-        self.chunks = {n: catalogue_chunks(self.enc, n_batches, self.cfg.seed * 1000 + learn.epoch, b)
-                       for n, b in self.enc.banks.items()
-                       if self.stage == 'fine' and self.cfg.catalogue and n in self.views.views}
+        self.chunks = {
+            n: catalogue_chunks(self.enc, n_batches, self.cfg.seed * 1000 + learn.epoch, b)
+            for n, b in self.enc.banks.items()
+            if self.stage == 'fine' and self.cfg.catalogue and n in self.views.views}
         self.i = 0
     def __call__(self, batch: dict[str, Tensor]) -> tuple[Tensor, dict]:
         cfg, device = self.cfg, self.device
         triples = triples_to(self.builder(batch), device) if self.stage == 'fine' else None
         ids = negative_keys(batch).to(device) if cfg.mask_false_negatives else None
-        catalogue = {n: tuple(t.to(device) for t in c[self.i]) for n, c in self.chunks.items() if self.i < len(c)}
+        catalogue = {
+            n: tuple(t.to(device) for t in c[self.i])
+            for n, c in self.chunks.items()
+            if self.i < len(c)}
         self.i += 1
         return stage_loss(self.stage, self.views, to_device(batch, device), triples, cfg.lam,
                           cfg.temperature, ids, catalogue)
@@ -92,8 +102,9 @@ def train_stage(views: ViewSet, enc: EncodedDataset, stage: str, cfg: PretrainCo
     examples, loss = enc.examples[cfg.task, 'train'], StageLoss(views, enc, stage, cfg, builder)
     cbs = [loss, ClipGrad(cfg.clip), Progress(stage), *cbs]
     if on_epoch_end: cbs.append(AfterEpoch(lambda learn: on_epoch_end(learn.row)))
-    learn = Learner(views, lambda epoch: epoch_batches(examples, enc, cfg, epoch), loss, cfg.lr, cbs,
-                    opt, info={'stage': stage})
+    learn = Learner(
+        views, lambda epoch: epoch_batches(examples, enc, cfg, epoch), loss, cfg.lr, cbs, opt,
+        info={'stage': stage})
     return learn.fit(epochs, start_epoch)
 
 # %% ../nbs/06_pretrain.ipynb #c013
@@ -109,44 +120,59 @@ def heldout_vectors(views: ViewSet, enc: EncodedDataset, builder: TripleBuilder,
     views.eval(); device = next(views.parameters()).device
     pooled, present, word, node, entity = {}, {}, [], [], []
     examples = heldout_examples(enc, split)
-    for batch in batches(examples, enc.ds.kg, enc.reviews, batch_size, descriptions=enc.descriptions):
+    for batch in batches(
+        examples, enc.ds.kg, enc.reviews, batch_size, descriptions=enc.descriptions):
         triples = builder(batch); batch = to_device(batch, device)
         outputs = views(batch)
         vecs, pres = coarse_inputs(views, outputs)
-        for n in vecs: pooled.setdefault(n, []).append(vecs[n].cpu()); present.setdefault(n, []).append(pres[n].cpu())
+        for n in vecs:
+            pooled.setdefault(n, []).append(vecs[n].cpu())
+            present.setdefault(n, []).append(pres[n].cpu())
         units, has = fine_units(views, outputs, triples_to(triples, device))
-        if 'conversation' not in units: continue                 # a view set without the conversation: no words
+        # a view set without the conversation: no words
+        if 'conversation' not in units: continue
         keep = has['conversation'].cpu()
-        word.append(units['conversation'].cpu()[keep]); node.append(units['kg'].cpu()[keep]); entity.append(triples.entity[keep])
+        word.append(units['conversation'].cpu()[keep])
+        node.append(units['kg'].cpu()[keep])
+        entity.append(triples.entity[keep])
     cat = lambda d: {k: torch.cat(v) for k, v in d.items()}
     cat_or_empty = lambda xs: torch.cat(xs) if xs else torch.empty(0, dtype=torch.long)
-    return {'pooled': cat(pooled), 'present': cat(present), 'word': cat_or_empty(word), 'node': cat_or_empty(node),
-            'entity': cat_or_empty(entity)}
+    return {
+        'pooled': cat(pooled), 'present': cat(present), 'word': cat_or_empty(word),
+        'node': cat_or_empty(node), 'entity': cat_or_empty(entity)}
 
 # %% ../nbs/06_pretrain.ipynb #c014
 def word_entity_recall(word: Tensor, node: Tensor, entity: Tensor, ks=(1, 10)) -> dict[int, float]:
     "Share of words whose linked entity is among the top-k of all distinct entities, by cosine."
     distinct, index = torch.unique(entity, return_inverse=True)
-    first = torch.zeros(len(distinct), dtype=torch.long).scatter_(0, index.flip(0), torch.arange(len(entity)).flip(0))
-    sims = torch.nn.functional.normalize(word, dim=-1) @ torch.nn.functional.normalize(node[first], dim=-1).T
+    first = torch.zeros(len(distinct), dtype=torch.long).scatter_(
+        0, index.flip(0), torch.arange(len(entity)).flip(0))
+    sims = (
+        torch.nn.functional.normalize(word, dim=-1)
+        @ torch.nn.functional.normalize(node[first], dim=-1).T)
     rank = (sims > sims.gather(1, index[:, None])).sum(1)
     return {k: (rank < k).float().mean().item() for k in ks}
 
 # %% ../nbs/06_pretrain.ipynb #c016
 def alignment_metrics(vectors: dict) -> dict[str, float]:
-    "Cross-view Recall@1/10 and alignment per pair of views, uniformity per view, word->entity recall."
+    """Cross-view Recall@1/10 and alignment per pair of views, uniformity per view, word->entity
+    recall."""
     pooled, present, out = vectors['pooled'], vectors['present'], {}
     names = list(pooled)
     for i, u in enumerate(names):
         for v in names[i + 1:]:
             rows = present[u] & present[v]
             r = cross_view_recall(pooled[u][rows], pooled[v][rows])
-            out |= {f'{u}-{v} R@1': r[1], f'{u}-{v} R@10': r[10], f'{u}-{v} alignment': alignment(pooled[u][rows], pooled[v][rows]),
-                    f'{u}-{v} n': int(rows.sum())}
+            out |= {
+                f'{u}-{v} R@1': r[1], f'{u}-{v} R@10': r[10],
+                f'{u}-{v} alignment': alignment(pooled[u][rows], pooled[v][rows]),
+                f'{u}-{v} n': int(rows.sum())}
     out |= {f'{u} uniformity': uniformity(pooled[u][present[u]]) for u in names}
     if len(vectors['entity']):
         r = word_entity_recall(vectors['word'], vectors['node'], vectors['entity'])
-        out |= {'word-entity R@1': r[1], 'word-entity R@10': r[10], 'word-entity alignment': alignment(vectors['word'], vectors['node'])}
+        out |= {
+            'word-entity R@1': r[1], 'word-entity R@10': r[10],
+            'word-entity alignment': alignment(vectors['word'], vectors['node'])}
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}
 
 # %% ../nbs/06_pretrain.ipynb #s002
@@ -165,22 +191,29 @@ def keep_if_best(report: dict, views: ViewSet, stage: str, epoch: int, score: fl
 def save_checkpoint(path: str | Path, views: ViewSet, stage: str, enc_cfg: EncoderConfig, cfg: PretrainConfig,
                     vocab, history: list[dict]) -> Path:
     "Atomically write the views' weights with their configs, vocabulary and training history."
-    return save_model(path, 'views', views, vocab, stage=stage, encoder_config=enc_cfg, pretrain_config=cfg, history=history)
+    return save_model(
+        path, 'views', views, vocab, stage=stage, encoder_config=enc_cfg, pretrain_config=cfg,
+        history=history)
 
 # %% ../nbs/06_pretrain.ipynb #x005
 def run_settings(enc: EncodedDataset, enc_cfg: EncoderConfig, cfg: PretrainConfig, eval_split: str | None,
                  keep_states: bool) -> dict:
-    "What a saved training state must share with this run: the configs (not the device), the report's contents, the data."
+    """What a saved training state must share with this run: the configs (not the device), the
+    report's contents, the data."""
     train = enc.examples[cfg.task, 'train']
-    data = hashlib.sha1(repr((enc.vocab.itos, [(e.dialog_id, e.turn, e.target) for e in train])).encode()).hexdigest()
-    return {'encoder_config': asdict(enc_cfg), 'pretrain_config': asdict(replace(cfg, device=None)), 'eval_split': eval_split,
-            'keep_states': keep_states, 'data': data}
+    data = hashlib.sha1(
+        repr((enc.vocab.itos, [(e.dialog_id, e.turn, e.target) for e in train])).encode()
+    ).hexdigest()
+    return {
+        'encoder_config': asdict(enc_cfg), 'pretrain_config': asdict(replace(cfg, device=None)),
+        'eval_split': eval_split, 'keep_states': keep_states, 'data': data}
 
 # %% ../nbs/06_pretrain.ipynb #x014
 STAGES = ('random', 'coarse', 'fine')   # 'random': the untrained views, measured before any epoch
 
 def stage_todo(state: dict | None, stage: str) -> int | None:
-    "The epoch of `stage` to start from by the saved `state` (None: nothing saved), or None if it is trained and measured."
+    """The epoch of `stage` to start from by the saved `state` (None: nothing saved), or None if it
+    is trained and measured."""
     if state is None: return 0
     here, saved = STAGES.index(stage), STAGES.index(state['stage'])
     if here < saved or (here == saved and state['measured']): return None
@@ -196,7 +229,8 @@ def pretrain(enc: EncodedDataset, enc_cfg: EncoderConfig = EncoderConfig(), cfg:
     `curve`: splits whose alignment is measured after every epoch too (`report['curve']`, one row per epoch and split).
     `cfg.select`: a split measured after every epoch; the views end with the weights of the epoch
     (of either stage) whose `selection_score` there was best (`report['selected']` says which)."""
-    if resume and not out_dir: raise ValueError('resume=True needs the out_dir that holds training.pt')
+    if resume and not out_dir:
+        raise ValueError('resume=True needs the out_dir that holds training.pt')
     if cfg.select == 'test': raise ValueError("select='test' would choose on test; select on 'dev'")
     set_seed(cfg.seed)
     four = enc.descriptions is not None
@@ -206,24 +240,35 @@ def pretrain(enc: EncodedDataset, enc_cfg: EncoderConfig = EncoderConfig(), cfg:
     settings = run_settings(enc, enc_cfg, cfg, eval_split, keep_states)
     path = Path(out_dir) / 'training.pt' if out_dir else None
     state = load_training_state(path, settings) if resume else None
-    report = restore_training_state(state, views, path) if state else {'metrics': {}, 'vectors': {}, 'history': [], 'seconds': {},
-                                                                                    'states': {}, 'curve': []}
+    fresh = {'metrics': {}, 'vectors': {}, 'history': [], 'seconds': {}, 'states': {}, 'curve': []}
+    report = restore_training_state(state, views, path) if state else fresh
     def save(stage, epoch, measured, opt=None):
-        if out_dir: save_training_state(path, {'stage': stage, 'epoch': epoch, 'measured': measured}, views, opt, report, settings)
+        if out_dir:
+            save_training_state(
+                path, {'stage': stage, 'epoch': epoch, 'measured': measured}, views, opt, report,
+                settings)
     def after(stage):
         if eval_split:
             report['vectors'][stage] = heldout_vectors(views, enc, builder, eval_split)
             report['metrics'][stage] = alignment_metrics(report['vectors'][stage])
-        if keep_states: report['states'][stage] = {k: v.detach().cpu().clone() for k, v in views.state_dict().items()}
-        if out_dir: save_checkpoint(Path(out_dir) / f'{stage}.pt', views, stage, enc_cfg, cfg, enc.vocab, report['history'])
+        if keep_states:
+            report['states'][stage] = {
+                k: v.detach().cpu().clone() for k, v in views.state_dict().items()}
+        if out_dir:
+            save_checkpoint(
+                Path(out_dir) / f'{stage}.pt', views, stage, enc_cfg, cfg, enc.vocab,
+                report['history'])
     if stage_todo(state, 'random') is not None: after('random'); save('random', 0, True)
     for stage, epochs in (('coarse', cfg.coarse_epochs), ('fine', cfg.fine_epochs)):
-        if (first := stage_todo(state, stage)) is None: continue          # trained and measured before the resume
+        # trained and measured before the resume
+        if (first := stage_todo(state, stage)) is None: continue
         opt = adam(views.parameters(), cfg.lr)
-        if first: opt.load_state_dict(state['optimizer'])                  # cut short: Adam's state as it was saved
+        # cut short: Adam's state as it was saved
+        if first: opt.load_state_dict(state['optimizer'])
         start, before = time.perf_counter(), report['seconds'].get(stage, 0.0)
         def epoch_end(row):
-            report['history'].append(row); report['seconds'][stage] = round(before + time.perf_counter() - start, 1)
+            report['history'].append(row)
+            report['seconds'][stage] = round(before + time.perf_counter() - start, 1)
             measured = {s: alignment_metrics(heldout_vectors(views, enc, builder, s))
                         for s in dict.fromkeys([*curve, *([cfg.select] if cfg.select else [])])}
             report['curve'] += [{'stage': stage, 'epoch': row['epoch'], 'split': s, **measured[s]}

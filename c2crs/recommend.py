@@ -13,8 +13,9 @@ import torch
 from torch import nn, Tensor
 
 from .core import expected_ranks, get_device, set_seed
-from .data import (PAD, Dialog, EncodedDataset, Example, KnowledgeGraph, ReviewBank, collate, epoch_batches,
-                        to_device)
+from c2crs.data import (
+    PAD, Dialog, EncodedDataset, Example, KnowledgeGraph, ReviewBank, collate, epoch_batches,
+    to_device)
 from .learner import ClipGrad, EarlyStopping, Evaluate, Learner, Progress, Timer
 from .encoders import EncoderConfig, KGEncoder, ViewSet
 from .pretrain import PretrainConfig, pretrain
@@ -43,8 +44,10 @@ def rank_metrics(ranks: Tensor, ks=(1, 10, 50)) -> dict[str, float]:
 
 # %% ../nbs/08_recommend.ipynb #c011
 def split_metrics(ranks: Tensor, is_new: Tensor, ks=(1, 10, 50)) -> dict[str, float]:
-    "Metrics on all targets and, prefixed `new`, on the targets not mentioned earlier; with both counts."
-    new = {f'new {k}': v for k, v in rank_metrics(ranks[is_new], ks).items()} if is_new.any() else {}
+    """Metrics on all targets and, prefixed `new`, on the targets not mentioned earlier; with both
+    counts."""
+    new = (
+        {f'new {k}': v for k, v in rank_metrics(ranks[is_new], ks).items()} if is_new.any() else {})
     return {**rank_metrics(ranks, ks), **new, 'n': len(ranks), 'n new': int(is_new.sum())}
 
 # %% ../nbs/08_recommend.ipynb #c014
@@ -84,13 +87,15 @@ class Popularity:
     "Scores every item by its training target count; ties broken by catalogue order."
     def __init__(self, train: list[Example], kg: KnowledgeGraph):
         self.item_ids, counts = kg.item_ids, target_counts(train, kg)
-        self.prior = counts - torch.arange(kg.n_items) / kg.n_items   # (n_items,) strict order, in (-1, max]
+        # (n_items,) strict order, in (-1, max]
+        self.prior = counts - torch.arange(kg.n_items) / kg.n_items
     def score(self, batch: dict[str, Tensor], examples=None) -> Tensor:
         return self.prior.expand(len(batch['target']), -1)
 
 # %% ../nbs/08_recommend.ipynb #c021
 def recent_items(dialog: Dialog, turn: int, index: dict[int, int]) -> list[int]:
-    "Catalogue indices of the items mentioned before `turn`: latest turn first, in mention order within a turn."
+    """Catalogue indices of the items mentioned before `turn`: latest turn first, in mention order
+    within a turn."""
     out = []
     for t in reversed(dialog.turns[:turn]):
         out += [index[m] for m in dict.fromkeys(t.movies) if m in index and index[m] not in out]
@@ -99,9 +104,11 @@ def recent_items(dialog: Dialog, turn: int, index: dict[int, int]) -> list[int]:
 class RepeatContext(Popularity):
     "Items mentioned earlier in the dialog (latest turn first), then the rest by popularity."
     def __init__(self, train: list[Example], kg: KnowledgeGraph, dialogs: list[Dialog]):
-        super().__init__(train, kg); self.index, self.dialogs = kg.item_index(), {d.id: d for d in dialogs}
+        super().__init__(train, kg)
+        self.index, self.dialogs = kg.item_index(), {d.id: d for d in dialogs}
     def score(self, batch: dict[str, Tensor], examples: list[Example]) -> Tensor:
-        scores = super().score(batch).clone()                           # (batch, n_items), all below max count + 1
+        # (batch, n_items), all below max count + 1
+        scores = super().score(batch).clone()
         top = self.prior.max() + 1
         for i, e in enumerate(examples):
             items = recent_items(self.dialogs[e.dialog_id], e.turn, self.index)
@@ -110,11 +117,13 @@ class RepeatContext(Popularity):
 
 # %% ../nbs/08_recommend.ipynb #c024
 class Recommender(nn.Module):
-    "Eq. 8: user = self-attentive pool of context entities' KG states; score_i = user . item state_i (+ b_i)."
+    """Eq. 8: user = self-attentive pool of context entities' KG states; score_i = user . item
+    state_i (+ b_i)."""
     def __init__(self, encoder: KGEncoder, item_ids: Tensor, item_bias: bool = True, fallback: Tensor | None = None,
                  full_graph: bool = False):
         super().__init__()
-        if not item_bias and fallback is None: raise ValueError('without an item bias, give a `fallback` score per item')
+        if not item_bias and fallback is None:
+            raise ValueError('without an item bias, give a `fallback` score per item')
         self.encoder, self.full_graph, self._cache = encoder, full_graph, None
         self.register_buffer('item_ids', item_ids.clone())
         self.bias = nn.Parameter(torch.zeros(len(item_ids))) if item_bias else None
@@ -144,7 +153,8 @@ def forward(self: Recommender, batch: dict[str, Tensor]) -> Tensor:
     "Scores (batch, n_items) of every catalogue item for every context."
     items, units = self.states(batch['context_entities'])
     mask = batch['context_entities_mask']
-    user = self.encoder.pool(units, mask)[0]                            # (batch, dim); zero without entities
+    # (batch, dim); zero without entities
+    user = self.encoder.pool(units, mask)[0]
     scores = user @ items.T
     if self.bias is not None: return scores + self.bias
     return torch.where(mask.any(-1, keepdim=True), scores, self.fallback)
@@ -152,7 +162,8 @@ def forward(self: Recommender, batch: dict[str, Tensor]) -> Tensor:
 # %% ../nbs/08_recommend.ipynb #c026f
 @patch
 def train(self: Recommender, mode: bool = True):
-    "Training (or leaving it) drops the cached states: the weights may change; `eval()` when in eval mode keeps them."
+    """Training (or leaving it) drops the cached states: the weights may change; `eval()` when in
+    eval mode keeps them."""
     if mode or self.training: self._cache = None
     return nn.Module.train(self, mode)
 
@@ -169,7 +180,8 @@ def score(self: Recommender, batch: dict[str, Tensor], examples=None) -> Tensor:
 
 # %% ../nbs/08_recommend.ipynb #c030
 class TextCNN(nn.Module):
-    "Context tokens -> embeddings -> convolutions (several widths) -> max-pool -> linear scores of all items."
+    """Context tokens -> embeddings -> convolutions (several widths) -> max-pool -> linear scores of
+    all items."""
     def __init__(self, vocab_size: int, item_ids: Tensor, dim: int = 128, widths=(2, 3, 4), channels: int = 64,
                  dropout: float = 0.1):
         super().__init__()
@@ -182,16 +194,19 @@ class TextCNN(nn.Module):
         x, feats = self.embed(tokens).transpose(1, 2), []                 # (batch, dim, n_tokens)
         for conv in self.convs:
             w = conv.kernel_size[0]
-            h = torch.relu(conv(x))                                       # (batch, channels, n_tokens + w - 1)
+            # (batch, channels, n_tokens + w - 1)
+            h = torch.relu(conv(x))
             real = nn.functional.pad((tokens != PAD).float()[:, None], (w - 1, w - 1))
-            feats.append((h * nn.functional.max_pool1d(real, w, 1)).max(-1).values)   # windows with a real token only
+            # windows with a real token only
+            feats.append((h * nn.functional.max_pool1d(real, w, 1)).max(-1).values)
         return self.out(self.drop(torch.cat(feats, -1)))                  # (batch, n_items)
     score = Recommender.score
 
 # %% ../nbs/08_recommend.ipynb #c033
 @dataclass
 class RecommendConfig:
-    "Fine-tuning settings (official code: Adam lr 1e-3, clip 0.1, <= 50 epochs, patience 3, batch 256)."
+    """Fine-tuning settings (official code: Adam lr 1e-3, clip 0.1, <= 50 epochs, patience 3, batch
+    256)."""
     epochs: int = 20            # at most; early stopping usually ends sooner
     patience: int = 3           # epochs without a better dev R@1 + R@50
     min_epochs: int = 1         # early stopping may end training only after this many epochs
@@ -200,13 +215,15 @@ class RecommendConfig:
     lr: float = 1e-3
     clip: float = 0.1
     item_bias: bool = True      # a learned per-item bias (not in the paper)
-    full_graph: bool = False    # False: items' + context's sub-graph per batch (faster on ReDial; timing below)
+    # False: items' + context's sub-graph per batch (faster on ReDial; timing below)
+    full_graph: bool = False
     seed: int = 0
     device: str | None = None   # None: CUDA if available, else CPU
 
 # %% ../nbs/08_recommend.ipynb #c034
 def rec_loss(model: nn.Module, batch: dict[str, Tensor]) -> Tensor:
-    "Cross-entropy of each example's target item among all items (Eq. 9), over examples with an item target."
+    """Cross-entropy of each example's target item among all items (Eq. 9), over examples with an
+    item target."""
     keep = batch['target_item'] >= 0
     return nn.functional.cross_entropy(model(batch)[keep], batch['target_item'][keep])
 
@@ -214,13 +231,16 @@ def rec_loss(model: nn.Module, batch: dict[str, Tensor]) -> Tensor:
 def fit(model: nn.Module, enc: EncodedDataset, cfg: RecommendConfig = RecommendConfig()) -> tuple[list[dict], dict]:
     "Train with early stopping on dev R@1 + R@50; load and return the best state with the history."
     examples, device = enc.examples['recommend', 'train'], next(model.parameters()).device
-    def loss(batch):                                      # a model may bring its own loss (multi-task)
+    # a model may bring its own loss (multi-task)
+    def loss(batch):
         batch = to_device(batch, device)
         return model.loss(batch) if hasattr(model, 'loss') else rec_loss(model, batch)
     dev = lambda m: evaluate(m, enc.examples['recommend', 'dev'], enc.ds.kg, enc.reviews)
     stop = EarlyStopping(lambda m: m['R@1'] + m['R@50'], cfg.patience, cfg.min_epochs)
-    cbs = [ClipGrad(cfg.clip), Evaluate(dev, keys=('R@1', 'R@10', 'R@50')), Timer(), Progress(), stop]
-    learn = Learner(model, lambda epoch: epoch_batches(examples, enc, cfg, epoch), loss, cfg.lr, cbs)
+    cbs = [
+        ClipGrad(cfg.clip), Evaluate(dev, keys=('R@1', 'R@10', 'R@50')), Timer(), Progress(), stop]
+    learn = Learner(
+        model, lambda epoch: epoch_batches(examples, enc, cfg, epoch), loss, cfg.lr, cbs)
     return learn.fit(cfg.epochs), stop.state
 
 # %% ../nbs/08_recommend.ipynb #c037
@@ -231,8 +251,11 @@ def build_model(name: str, enc: EncodedDataset, cfg: RecommendConfig, enc_cfg: E
     "An untrained TextCNN, KBRD (fresh KG encoder) or C2-CRS (a copy of `views`' KG encoder)."
     kg = enc.ds.kg
     if name == 'textcnn': return TextCNN(len(enc.vocab), kg.item_ids)
-    if name not in ('kbrd', 'c2crs'): raise ValueError(f"unknown system {name!r}; expected one of {SYSTEMS}")
-    encoder = KGEncoder(kg, enc_cfg) if name == 'kbrd' else copy.deepcopy(views.views['kg'].encoder).cpu()
+    if name not in ('kbrd', 'c2crs'):
+        raise ValueError(f"unknown system {name!r}; expected one of {SYSTEMS}")
+    encoder = (
+        KGEncoder(kg, enc_cfg) if name == 'kbrd' else copy.deepcopy(views.views['kg'].encoder).cpu()
+    )
     fallback = None if cfg.item_bias else Popularity(enc.examples['recommend', 'train'], kg).prior
     return Recommender(encoder, kg.item_ids, cfg.item_bias, fallback, cfg.full_graph)
 
@@ -257,7 +280,8 @@ def train_system(name: str, enc: EncodedDataset, seed: int = 0, cfg: RecommendCo
                           'train s': round(time.perf_counter() - start, 1)}
 
 def run_system(name: str, enc: EncodedDataset, seed: int = 0, split: str = 'test', **kwargs) -> dict:
-    "Train system `name` (see `train_system`) and return its metrics on `split` with its training info."
+    """Train system `name` (see `train_system`) and return its metrics on `split` with its training
+    info."""
     scorer, info = train_system(name, enc, seed, **kwargs)
     return info | evaluate(scorer, enc.examples['recommend', split], enc.ds.kg, enc.reviews)
 
@@ -265,20 +289,29 @@ def run_system(name: str, enc: EncodedDataset, seed: int = 0, split: str = 'test
 def results_table(results: list[dict], cols=('R@1', 'R@10', 'R@50', 'NDCG@10', 'MRR@10')) -> 'pd.DataFrame':
     "One row per system: metrics on all targets, then on new targets, rounded to 3 decimals."
     import pandas as pd
-    rows = {r['system'] + ('' if r.get('label') is None else f" {r['label']}"): {
-        **{c: r[c] for c in cols}, **{f'new {c}': r.get(f'new {c}', float('nan')) for c in cols}} for r in results}
+    rows = {
+        r['system']
+        + ('' if r.get('label') is None else f" {r['label']}"): {
+            **{c: r[c] for c in cols},
+            **{f'new {c}': r.get(f'new {c}', float('nan')) for c in cols}}
+        for r in results}
     return pd.DataFrame(rows).T.round(3)
 
 # %% ../nbs/08_recommend.ipynb #c044
 def recommend_speed(scorer, examples: list[Example], kg: KnowledgeGraph, reviews: ReviewBank, n_single: int = 50,
                     batch_size: int = 256) -> dict[str, float]:
-    "Eval-mode speed of `scorer`: median ms for one context and contexts/s in batches (collation and top-10 included)."
-    scorer.score(collate(examples[:1], kg, reviews), examples[:1])            # a Recommender caches its states here
+    """Eval-mode speed of `scorer`: median ms for one context and contexts/s in batches (collation
+    and top-10 included)."""
+    # a Recommender caches its states here
+    scorer.score(collate(examples[:1], kg, reviews), examples[:1])
     one = []
     for e in examples[:n_single]:
         start = time.perf_counter(); recommend(scorer, collate([e], kg, reviews), 10, [e])
         one.append(time.perf_counter() - start)
     start = time.perf_counter()
     for s in range(0, len(examples), batch_size):
-        chunk = examples[s:s + batch_size]; recommend(scorer, collate(chunk, kg, reviews), 10, chunk)
-    return {'ms/context': round(1000 * float(np.median(one)), 2), 'contexts/s': round(len(examples) / (time.perf_counter() - start))}
+        chunk = examples[s : s + batch_size]
+        recommend(scorer, collate(chunk, kg, reviews), 10, chunk)
+    return {
+        'ms/context': round(1000 * float(np.median(one)), 2),
+        'contexts/s': round(len(examples) / (time.perf_counter() - start))}

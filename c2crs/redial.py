@@ -13,7 +13,8 @@ from urllib.parse import unquote, urlparse
 import torch
 
 from .core import DataError, SkipLog, atomic_write_bytes, shared_data_dir
-from .data import CRSDataset, Dialog, EntityLinker, KnowledgeGraph, Turn, dataset_stats, show_dialog, split_stats
+from .data import (
+    CRSDataset, Dialog, EntityLinker, KnowledgeGraph, Turn, dataset_stats, show_dialog, split_stats)
 from .movieworld import MovieWorldConfig, generate_movieworld
 
 # %% auto #0
@@ -29,8 +30,12 @@ __all__ = ['SAFE_GLOBALS', 'MENTION_RE', 'REDIAL_KEYS', 'TITLES', 'ABBREVIATION'
            'dataset_problem', 'first_train_dialogs', 'load_dataset']
 
 # %% ../nbs/03_redial.ipynb #c006
-SAFE_GLOBALS = {('collections', 'defaultdict'), *(('builtins', n) for n in
-                ('list', 'dict', 'set', 'frozenset', 'tuple', 'str', 'int', 'float', 'bool', 'complex'))}
+SAFE_GLOBALS = {
+    ('collections', 'defaultdict'),
+    *(
+        ('builtins', n)
+        for n in (
+            'list', 'dict', 'set', 'frozenset', 'tuple', 'str', 'int', 'float', 'bool', 'complex'))}
 
 class UnsafePickleError(DataError):
     "A pickle asked for a global outside `SAFE_GLOBALS`."
@@ -42,7 +47,9 @@ class RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module, name):
         module = {'__builtin__': 'builtins'}.get(module, module)   # Python 2 pickles
         if (module, name) in SAFE_GLOBALS: return super().find_class(module, name)
-        raise UnsafePickleError(self.path, 'global', f"refused to load {module}.{name}: only plain containers are allowed")
+        raise UnsafePickleError(
+            self.path, 'global',
+            f"refused to load {module}.{name}: only plain containers are allowed")
 
 # %% ../nbs/03_redial.ipynb #c008
 def _uses_extension_codes(data: bytes) -> bool:
@@ -53,8 +60,11 @@ def load_pickle(path: str | Path):
     "Unpickle `path` with `RestrictedUnpickler`; failures become `DataError`s naming the file."
     path = Path(path); data = path.read_bytes()
     try:
-        if copyreg._extension_cache and _uses_extension_codes(data):   # cached codes skip find_class
-            raise UnsafePickleError(path, 'global', "refused an extension code (EXT opcode): it would bypass find_class")
+        # cached codes skip find_class
+        if copyreg._extension_cache and _uses_extension_codes(data):
+            raise UnsafePickleError(
+                path, 'global', "refused an extension code (EXT opcode): it would bypass find_class"
+            )
         return RestrictedUnpickler(io.BytesIO(data), path).load()
     except DataError: raise
     except Exception as e: raise DataError(path, 'pickle', f"cannot unpickle ({type(e).__name__}: {e})") from e
@@ -73,38 +83,61 @@ _REPR = reprlib.Repr()
 _REPR.maxstring, _REPR.maxother, _REPR.maxlevel = 80, 80, 3
 
 def _show(x, width: int = 80) -> str:
-    "A short repr of a value read from a file, for error messages; never fails (huge ints, deep nesting)."
+    """A short repr of a value read from a file, for error messages; never fails (huge ints, deep
+    nesting)."""
     try: s = _REPR.repr(x)
     except (ValueError, RecursionError): s = f"<unprintable {type(x).__name__}>"
     return s if len(s) <= width else s[:width - 3] + '...'
 
 def entity_uris(entity2id, path='<entity2entityId>') -> list:
     "The URI (or int ReDial id) of every entity id, checking that ids are distinct ints `0..n-1`."
-    if not isinstance(entity2id, dict): raise DataError(path, 'top level', f"expected a dict URI -> id, got {type(entity2id).__name__}")
+    if not isinstance(entity2id, dict):
+        raise DataError(
+            path, 'top level', f"expected a dict URI -> id, got {type(entity2id).__name__}")
     uris = [None] * len(entity2id)
     for uri, i in entity2id.items():
         if not (isinstance(uri, str) or _is_int(uri) and 0 <= uri < 2**63):
-            raise DataError(path, f"entity {_show(uri)}", "the key is neither a URI string nor a ReDial movie id")
+            raise DataError(
+                path, f"entity {_show(uri)}",
+                "the key is neither a URI string nor a ReDial movie id")
         if not _is_int(i) or not 0 <= i < len(uris):
-            raise DataError(path, f"entity {_show(uri)}", f"id {_show(i)} is not an int in 0..{len(uris) - 1}")
-        if uris[i] is not None: raise DataError(path, f"entity {_show(uri)}", f"id {i} is already used by {_show(uris[i])}")
+            raise DataError(
+                path, f"entity {_show(uri)}", f"id {_show(i)} is not an int in 0..{len(uris) - 1}")
+        if uris[i] is not None:
+            raise DataError(
+                path, f"entity {_show(uri)}", f"id {i} is already used by {_show(uris[i])}")
         uris[i] = uri
     return uris
 
 # %% ../nbs/03_redial.ipynb #c017
 def read_edges(subkg, n_entities: int, path='<subkg>') -> tuple[list[int], list[int], list[int]]:
     "Heads, relations and tails of a `head -> [(relation, tail)]` dict, checking every id."
-    if not isinstance(subkg, dict): raise DataError(path, 'top level', f"expected a dict head -> edges, got {type(subkg).__name__}")
+    if not isinstance(subkg, dict):
+        raise DataError(
+            path, 'top level', f"expected a dict head -> edges, got {type(subkg).__name__}")
     heads, rels, tails = [], [], []
     for h, edges in subkg.items():
         if not _is_int(h) or not 0 <= h < n_entities:
-            raise DataError(path, f"head {_show(h)}", f"not an entity id (valid: 0..{n_entities - 1})")
-        if not isinstance(edges, list): raise DataError(path, f"head {h}", f"expected a list of edges, got {type(edges).__name__}")
+            raise DataError(
+                path, f"head {_show(h)}", f"not an entity id (valid: 0..{n_entities - 1})")
+        if not isinstance(edges, list):
+            raise DataError(
+                path, f"head {h}", f"expected a list of edges, got {type(edges).__name__}")
         for j, e in enumerate(edges):
-            if not (isinstance(e, (tuple, list)) and len(e) == 2 and all(map(_is_int, e)) and 0 <= e[0] < 2**31):
-                raise DataError(path, f"head {h}, edge #{j}", f"expected a (relation id, tail id) pair of ints, got {_show(e)}")
+            if not (
+                isinstance(e, (tuple, list))
+                and len(e) == 2
+                and all(map(_is_int, e))
+                and 0 <= e[0] < 2**31):
+                raise DataError(
+                    path,
+                    f"head {h}, edge #{j}",
+                    f"expected a (relation id, tail id) pair of ints, got {_show(e)}")
             if not 0 <= e[1] < n_entities:
-                raise DataError(path, f"head {h}, edge #{j}", f"tail {_show(e[1])} is not an entity (valid: 0..{n_entities - 1})")
+                raise DataError(
+                    path,
+                    f"head {h}, edge #{j}",
+                    f"tail {_show(e[1])} is not an entity (valid: 0..{n_entities - 1})")
             heads.append(h); rels.append(e[0]); tails.append(e[1])
     return heads, rels, tails
 
@@ -120,33 +153,46 @@ def relation_counts(kg: KnowledgeGraph) -> dict[str, int]:
 
 # %% ../nbs/03_redial.ipynb #c021
 def load_kgsf_kg(kg_dir: str | Path, min_relation_count: int = 0) -> KnowledgeGraph:
-    "The KGSF DBpedia sub-graph in `kg_dir`, keeping relations with more than `min_relation_count` edges."
+    """The KGSF DBpedia sub-graph in `kg_dir`, keeping relations with more than `min_relation_count`
+    edges."""
     kg_dir = Path(kg_dir)
     uris = entity_uris(load_pickle(kg_dir / 'entity2entityId.pkl'), kg_dir / 'entity2entityId.pkl')
-    heads, rels, tails = read_edges(load_pickle(kg_dir / 'subkg.pkl'), len(uris), kg_dir / 'subkg.pkl')
+    heads, rels, tails = read_edges(
+        load_pickle(kg_dir / 'subkg.pkl'), len(uris), kg_dir / 'subkg.pkl')
     items = load_pickle(kg_dir / 'movie_ids.pkl')
     if not isinstance(items, list) or not all(map(_is_int, items)) or len(set(items)) != len(items):
-        raise DataError(kg_dir / 'movie_ids.pkl', 'top level', 'expected a list of distinct entity ids')
+        raise DataError(
+            kg_dir / 'movie_ids.pkl', 'top level', 'expected a list of distinct entity ids')
     for j, i in enumerate(items):
         if not 0 <= i < len(uris):
-            raise DataError(kg_dir / 'movie_ids.pkl', f"item #{j}", f"item id {_show(i)} is not an entity (valid: 0..{len(uris) - 1})")
+            raise DataError(
+                kg_dir / 'movie_ids.pkl',
+                f"item #{j}",
+                f"item id {_show(i)} is not an entity (valid: 0..{len(uris) - 1})")
     counts = Counter(rels)
     kept = sorted(r for r, n in counts.items() if n > min_relation_count)
     compact = {r: i for i, r in enumerate(kept)}
     edges = [(h, compact[r], t) for h, r, t in zip(heads, rels, tails) if r in compact]
-    edge_index = torch.tensor([[h for h, _, _ in edges], [t for _, _, t in edges]], dtype=torch.long).reshape(2, -1)
-    kg = KnowledgeGraph([uri_label(u) for u in uris], [f"rel_{r}" for r in kept], edge_index,
-                        torch.tensor([r for _, r, _ in edges], dtype=torch.long), torch.tensor(items, dtype=torch.long))
+    edge_index = torch.tensor(
+        [[h for h, _, _ in edges], [t for _, _, t in edges]], dtype=torch.long).reshape(2, -1)
+    kg = KnowledgeGraph(
+        [uri_label(u) for u in uris], [f"rel_{r}" for r in kept], edge_index,
+        torch.tensor([r for _, r, _ in edges], dtype=torch.long),
+        torch.tensor(items, dtype=torch.long))
     return kg.validate(kg_dir / 'movie_ids.pkl')
 
 # %% ../nbs/03_redial.ipynb #c026
 def movie_entity_map(id2entity, entity2id, path='<id2entity>') -> dict[int, int | None]:
     "ReDial movie id -> entity id through its DBpedia URI; `None` for a known movie without one."
-    if not isinstance(id2entity, dict): raise DataError(path, 'top level', f"expected a dict movie id -> URI, got {type(id2entity).__name__}")
+    if not isinstance(id2entity, dict):
+        raise DataError(
+            path, 'top level', f"expected a dict movie id -> URI, got {type(id2entity).__name__}")
     out = {}
     for movie, uri in id2entity.items():
         if not _is_int(movie) or not (uri is None or isinstance(uri, str)):
-            raise DataError(path, f"movie {_show(movie)}", f"expected an int movie id and a URI or None, got {_show(uri)}")
+            raise DataError(
+                path, f"movie {_show(movie)}",
+                f"expected an int movie id and a URI or None, got {_show(uri)}")
         out[movie] = entity2id.get(uri) if uri is not None else None
     return out
 
@@ -167,17 +213,24 @@ MENTION_RE = re.compile(r'@(\d+)')
 
 def rewrite_mentions(text: str, titles: dict, movie_map: dict, report: LoadReport, role: str, path, record: str,
                      strict: bool = True) -> tuple[str, list[int]]:
-    "`text` with `@<movie id>` rewritten as `@<entity id>` or the title, and the distinct entities mentioned."
+    """`text` with `@<movie id>` rewritten as `@<entity id>` or the title, and the distinct entities
+    mentioned."""
     movies, counts = [], report.counts[str(path)]
     def sub(m):
         digits, title = m.group(1), titles.get(m.group(1))
-        mid = int(digits) if len(digits) <= 18 else None   # longer is no movie id (and int() refuses > 4300 digits)
+        # longer is no movie id (and int() refuses > 4300 digits)
+        mid = int(digits) if len(digits) <= 18 else None
         counts[f'{role} mentions'] += 1
         if (e := movie_map.get(mid)) is not None:
             counts[f'{role} mentions mapped'] += 1; movies.append(e); return f'@{e}'
         if mid not in movie_map and title is None:
-            if strict: raise DataError(path, record, f"unknown movie id @{digits if len(digits) <= 20 else digits[:20] + '...'}: not in movieMentions nor in id2entity")
-            report.issues.skip(path, record, 'unknown movie id (written as "a movie")'); return 'a movie'
+            if strict:
+                raise DataError(
+                    path, record,
+                    f"unknown movie id @{digits if len(digits) <= 20 else digits[:20] + '...'}: not in movieMentions nor in id2entity",
+                )
+            report.issues.skip(path, record, 'unknown movie id (written as "a movie")')
+            return 'a movie'
         report.issues.skip(path, record, 'movie mention without a KG entity (written as its title)')
         return ' '.join(title.split()) if title else 'a movie'
     return MENTION_RE.sub(sub, text), list(dict.fromkeys(movies))
@@ -187,25 +240,46 @@ REDIAL_KEYS = {'conversationId': (str, int), 'initiatorWorkerId': int, 'responde
                'messages': list, 'movieMentions': dict}
 
 def _json_line(line: bytes | str, path, lineno: int):
-    "The JSON value on one line of a JSONL file; bytes that are not UTF-8 or not JSON are a `DataError`."
-    try: return json.loads(line.decode('utf-8') if isinstance(line, bytes) else line)
-    except UnicodeDecodeError as e: raise DataError(path, f"line {lineno}", f"not UTF-8 (byte {e.start}: {line[e.start:e.start + 4]!r})") from None
-    except json.JSONDecodeError as e: raise DataError(path, f"line {lineno}", f"bad JSON ({e.msg} at column {e.colno})") from None
-    except (ValueError, RecursionError) as e:   # a number of more than 4300 digits, nesting deeper than Python's stack
-        raise DataError(path, f"line {lineno}", f"bad JSON ({type(e).__name__}: {str(e)[:80]})") from None
+    """The JSON value on one line of a JSONL file; bytes that are not UTF-8 or not JSON are a
+    `DataError`."""
+    try:
+        return json.loads(line.decode('utf-8') if isinstance(line, bytes) else line)
+    except UnicodeDecodeError as e:
+        raise DataError(
+            path, f"line {lineno}", f"not UTF-8 (byte {e.start}: {line[e.start:e.start + 4]!r})"
+        ) from None
+    except json.JSONDecodeError as e:
+        raise DataError(path, f"line {lineno}", f"bad JSON ({e.msg} at column {e.colno})") from None
+    # a number of more than 4300 digits, nesting deeper than Python's stack
+    except (ValueError, RecursionError) as e:
+        raise DataError(
+            path, f"line {lineno}", f"bad JSON ({type(e).__name__}: {str(e)[:80]})") from None
 
 def parse_redial_line(line: bytes | str, path, lineno: int) -> dict:
     "One ReDial conversation, with its keys and their types checked."
     conv = _json_line(line, path, lineno)
-    if not isinstance(conv, dict): raise DataError(path, f"line {lineno}", f"expected a JSON object, got {type(conv).__name__}")
+    if not isinstance(conv, dict):
+        raise DataError(
+            path, f"line {lineno}", f"expected a JSON object, got {type(conv).__name__}")
     for key, types in REDIAL_KEYS.items():
         if key not in conv: raise DataError(path, f"line {lineno}", f"missing key {key!r}")
         if not isinstance(conv[key], types) or isinstance(conv[key], bool):
-            raise DataError(path, f"line {lineno}", f"{key} should be {getattr(types, '__name__', 'str or int')}, got {type(conv[key]).__name__}")
+            raise DataError(
+                path, f"line {lineno}",
+                f"{key} should be {getattr(types, '__name__', 'str or int')}, got {type(conv[key]).__name__}",
+            )
     if not re.fullmatch(r'[0-9]{1,18}', str(conv['conversationId'])):
-        raise DataError(path, f"line {lineno}", f"conversationId {_show(conv['conversationId'])} is not a non-negative integer")
-    if (bad := next((k for k, v in conv['movieMentions'].items() if not (v is None or isinstance(v, str))), None)) is not None:
-        raise DataError(path, f"line {lineno}", f"movieMentions[{_show(bad)}] should be a title string, got {type(conv['movieMentions'][bad]).__name__}")
+        raise DataError(
+            path, f"line {lineno}",
+            f"conversationId {_show(conv['conversationId'])} is not a non-negative integer")
+    if (
+        bad := next(
+            (k for k, v in conv['movieMentions'].items() if not (v is None or isinstance(v, str))),
+            None)) is not None:
+        raise DataError(
+            path, f"line {lineno}",
+            f"movieMentions[{_show(bad)}] should be a title string, got {type(conv['movieMentions'][bad]).__name__}",
+        )
     if not conv['messages']: raise DataError(path, f"line {lineno}", "empty dialog: no messages")
     return conv
 
@@ -216,10 +290,14 @@ def redial_turn(msg, roles: dict, titles: dict, movie_map: dict, linker: EntityL
     if not isinstance(msg, dict) or not isinstance(msg.get('text'), str):
         raise DataError(path, record, f"expected a message with a string 'text', got {_show(msg)}")
     if not _is_int(sender := msg.get('senderWorkerId')) or sender not in roles:
-        raise DataError(path, record, f"sender {_show(sender)} is neither the seeker nor the recommender {tuple(roles)}")
+        raise DataError(
+            path, record,
+            f"sender {_show(sender)} is neither the seeker nor the recommender {tuple(roles)}")
     role, text = roles[msg['senderWorkerId']], msg['text']
-    if not text.strip(): report.issues.skip(path, record, 'empty message text (kept as an empty turn)')
-    if re.search(r'@(?!\d)', text): report.issues.skip(path, record, "'@' not followed by a movie id (kept as text)")
+    if not text.strip():
+        report.issues.skip(path, record, 'empty message text (kept as an empty turn)')
+    if re.search(r'@(?!\d)', text):
+        report.issues.skip(path, record, "'@' not followed by a movie id (kept as text)")
     text, movies = rewrite_mentions(text, titles, movie_map, report, role, path, record, strict)
     return Turn(role, text, movies, linker.entities(text) if linker else [])
 
@@ -229,13 +307,17 @@ def load_redial_dialogs(path: str | Path, kg: KnowledgeGraph, movie_map: dict, l
     "ReDial conversations from a JSONL file, one `Turn` per message, movies as KG entities."
     path, report = Path(path), report if report is not None else LoadReport()
     dialogs, counts = [], report.counts[str(path)]
-    with open(path, 'rb') as f:   # lines end at b'\n' only; each is decoded on its own, so a bad byte names its line
+    # lines end at b'\n' only; each is decoded on its own, so a bad byte names its line
+    with open(path, 'rb') as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip(): report.issues.skip(path, f"line {lineno}", 'blank line'); continue
             conv = parse_redial_line(line, path, lineno)
             roles = {conv['initiatorWorkerId']: 'seeker', conv['respondentWorkerId']: 'recommender'}
-            turns = [redial_turn(m, roles, conv['movieMentions'], movie_map, linker, report, path, f"line {lineno}, message {j}", strict)
-                     for j, m in enumerate(conv['messages'])]
+            turns = [
+                redial_turn(
+                    m, roles, conv['movieMentions'], movie_map, linker, report, path,
+                    f"line {lineno}, message {j}", strict)
+                for j, m in enumerate(conv['messages'])]
             dialogs.append(Dialog(str(conv['conversationId']), turns))
             counts['dialogs'] += 1; counts['messages'] += len(turns)
             counts['messages with entities'] += sum(bool(t.entities) for t in turns)
@@ -243,7 +325,8 @@ def load_redial_dialogs(path: str | Path, kg: KnowledgeGraph, movie_map: dict, l
 
 # %% ../nbs/03_redial.ipynb #c042
 def detokenize(tokens: list[str]) -> str:
-    "Join PTB-style tokens into a sentence: no space before punctuation or clitics, `` and '' as quotes."
+    """Join PTB-style tokens into a sentence: no space before punctuation or clitics, `` and '' as
+    quotes."""
     s = ' '.join(tokens).replace('``', '"').replace("''", '"')
     s = re.sub(r" (?=[.,!?;:%)\]}]|'s\b|'re\b|'ve\b|'ll\b|'d\b|'m\b|n't\b)", '', s)
     return re.sub(r"([(\[{$]) ", r"\1", s)
@@ -253,29 +336,42 @@ def load_revcore_reviews(path: str | Path, movie_map: dict, report: LoadReport |
     "RevCore reviews (movie id -> tokens) as item entity id -> review sentences."
     path, report = Path(path), report if report is not None else LoadReport()
     raw = load_pickle(path)
-    if not isinstance(raw, dict): raise DataError(path, 'top level', f"expected a dict movie id -> tokens, got {type(raw).__name__}")
+    if not isinstance(raw, dict):
+        raise DataError(
+            path, 'top level', f"expected a dict movie id -> tokens, got {type(raw).__name__}")
     reviews = defaultdict(list)
     for movie, tokens in raw.items():
-        if not (_is_int(movie) and 0 <= movie < 2**63 or isinstance(movie, str) and re.fullmatch(r'[0-9]{1,18}', movie)):
+        if not (
+            _is_int(movie)
+            and 0 <= movie < 2**63
+            or isinstance(movie, str)
+            and re.fullmatch(r'[0-9]{1,18}', movie)):
             raise DataError(path, f"movie {_show(movie)}", 'the key is not a ReDial movie id')
         if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
-            raise DataError(path, f"movie {_show(movie)}", f"expected a list of token strings, got {_show(tokens, 60)}")
+            raise DataError(
+                path, f"movie {_show(movie)}",
+                f"expected a list of token strings, got {_show(tokens, 60)}")
         report.counts[str(path)]['reviews'] += 1
-        if (e := movie_map.get(int(movie))) is None: report.issues.skip(path, f"movie {movie}", 'review of a movie not in the KG'); continue
+        if (e := movie_map.get(int(movie))) is None:
+            report.issues.skip(path, f"movie {movie}", 'review of a movie not in the KG')
+            continue
         reviews[e].append(detokenize(tokens))
     return dict(reviews)
 
 # %% ../nbs/03_redial.ipynb #d002
 TITLES = ('Mr', 'Mrs', 'Ms', 'Dr', 'St', 'Jr', 'vs')
-ABBREVIATION = ''.join(rf'(?<!\b{a}\.)' for a in TITLES) + r'(?<!\b[A-Z]\.)'   # no end after Mr., J.
+# no end after Mr., J.
+ABBREVIATION = ''.join(rf'(?<!\b{a}\.)' for a in TITLES) + r'(?<!\b[A-Z]\.)'
 SENTENCE_END = re.compile(rf'(?<=[.!?]){ABBREVIATION}\s+(?=[A-Z0-9"\'(])')
 
 def load_movie_descriptions(path: str | Path, movie_map: dict,
                             report: LoadReport | None = None) -> dict[int, list[str]]:
     "Plots from id2info.json (movie id -> {plot, ...}) as item entity id -> plot sentences."
     path, report = Path(path), report if report is not None else LoadReport()
-    try: raw = json.loads(path.read_bytes())
-    except (OSError, ValueError) as e: raise DataError(path, 'file', f'not readable JSON: {e}') from None
+    try:
+        raw = json.loads(path.read_bytes())
+    except (OSError, ValueError) as e:
+        raise DataError(path, 'file', f'not readable JSON: {e}') from None
     if not isinstance(raw, dict):
         raise DataError(path, 'top level', f'expected an object movie id -> info, got {_show(raw)}')
     out = {}
@@ -284,7 +380,8 @@ def load_movie_descriptions(path: str | Path, movie_map: dict,
             raise DataError(path, f'movie {_show(movie)}', 'the key is not a ReDial movie id')
         record = f'movie {movie}'
         if not isinstance(info, dict) or not isinstance(info.get('plot') or '', str):
-            raise DataError(path, record, f'expected an object with a string plot, got {_show(info, 50)}')
+            raise DataError(
+                path, record, f'expected an object with a string plot, got {_show(info, 50)}')
         report.counts[str(path)]['movies'] += 1
         plot = (info.get('plot') or '').strip()
         if (e := movie_map.get(int(movie))) is None:
@@ -295,20 +392,24 @@ def load_movie_descriptions(path: str | Path, movie_map: dict,
 
 # %% ../nbs/03_redial.ipynb #c047
 def every_tenth_out(dialogs: list) -> tuple[list, list]:
-    "The dialogs but every tenth (`i % 10 == 9`), and those tenths: the protocol's train / dev carve."
+    """The dialogs but every tenth (`i % 10 == 9`), and those tenths: the protocol's train / dev
+    carve."""
     return [x for i, x in enumerate(dialogs) if i % 10 != 9], dialogs[9::10]
 
 def redial_kg(d: Path, min_relation_count: int = 0) -> tuple[KnowledgeGraph, dict, dict]:
     "The KGSF KG in ReDial folder `d`, its entity URI -> id map, and the movie id -> entity map."
     kg, e2i = load_kgsf_kg(d / 'kg', min_relation_count), load_pickle(d / 'kg/entity2entityId.pkl')
-    return kg, e2i, movie_entity_map(load_pickle(d / 'kg/id2entity.pkl'), e2i, d / 'kg/id2entity.pkl')
+    return (
+        kg, e2i, movie_entity_map(load_pickle(d / 'kg/id2entity.pkl'), e2i, d / 'kg/id2entity.pkl'))
 
 def with_item_texts(name: str, label: str, splits: dict, kg: KnowledgeGraph, d: Path, movie_map: dict,
                     report: LoadReport, descriptions: bool) -> CRSDataset:
-    "`splits` on `kg` with RevCore's reviews (and, with `descriptions`, plots) from `d`; anomalies warned."
+    """`splits` on `kg` with RevCore's reviews (and, with `descriptions`, plots) from `d`; anomalies
+    warned."""
     reviews = load_revcore_reviews(d / 'reviews/movie2tokenreview_helpful.pkl', movie_map, report)
     ds = CRSDataset(name, splits, kg, reviews)
-    if descriptions: ds.descriptions = load_movie_descriptions(d / 'movies/id2info.json', movie_map, report)
+    if descriptions:
+        ds.descriptions = load_movie_descriptions(d / 'movies/id2info.json', movie_map, report)
     ds.load_report = report
     report.issues.warn(f'{label} anomalies (kept or skipped as stated)')
     return ds
@@ -320,24 +421,29 @@ def load_redial_small(data_dir: str | Path | None = None, min_relation_count: in
     train; with `descriptions`, the movies' plots (movies/id2info.json) as `ds.descriptions`."""
     name, label = ('redial-3k', 'ReDial-3k') if train_extra else ('redial-small', 'ReDial-small')
     if data_dir is None and (shared := shared_data_dir()) is not None: data_dir = shared / 'redial'
-    if data_dir is None or not Path(data_dir).is_dir(): raise FileNotFoundError(f"{label} folder not found: {data_dir}")
+    if data_dir is None or not Path(data_dir).is_dir():
+        raise FileNotFoundError(f"{label} folder not found: {data_dir}")
     d, report = Path(data_dir), LoadReport()
     kg, _, movie_map = redial_kg(d, min_relation_count)
     linker = EntityLinker(kg)
-    load = lambda file: sorted(load_redial_dialogs(d / file, kg, movie_map, linker, report, strict), key=lambda x: int(x.id))
+    load = lambda file: sorted(
+        load_redial_dialogs(d / file, kg, movie_map, linker, report, strict),
+        key=lambda x: int(x.id))
     valid = load('valid_data.jsonl')
     (train, dev), test = every_tenth_out(valid), load('test_data.jsonl')
     splits = {'train': train, 'dev': dev, 'test': test}
     if train_extra:
         extra, held = load('train_extra.jsonl'), {x.id for s in splits.values() for x in s}
         if clash := next((x.id for x in extra if x.id in held), None):
-            raise DataError(d / 'train_extra.jsonl', f'conversation {clash}', 'also in valid_data or test_data')
+            raise DataError(
+                d / 'train_extra.jsonl', f'conversation {clash}', 'also in valid_data or test_data')
         splits['train'] += extra
     return with_item_texts(name, label, splits, kg, d, movie_map, report, descriptions)
 
 def load_redial_3k(data_dir: str | Path | None = None, min_relation_count: int = 0, strict: bool = False,
                    descriptions: bool = False) -> CRSDataset:
-    "ReDial-3k: ReDial-small's dev and test, and 811 + 2,554 = 3,365 training dialogs (see the data README)."
+    """ReDial-3k: ReDial-small's dev and test, and 811 + 2,554 = 3,365 training dialogs (see the
+    data README)."""
     return load_redial_small(data_dir, min_relation_count, strict, True, descriptions)
 
 # %% ../nbs/03_redial.ipynb #c063
@@ -355,7 +461,8 @@ def _mark_movie(text: str, name: str, entity: int) -> str | None:
 # %% ../nbs/03_redial.ipynb #c065
 def _str_list(turn: dict, key: str, path, record: str) -> list[str]:
     "`turn[key]` (default empty), checked to be a list of strings."
-    if not isinstance(value := turn.get(key, []), list) or not all(isinstance(x, str) for x in value):
+    if not isinstance(value := turn.get(key, []), list) or not all(
+        isinstance(x, str) for x in value):
         raise DataError(path, record, f"{key} should be a list of strings, got {_show(value)}")
     return value
 
@@ -363,31 +470,48 @@ def inspired_turn(turn, entity2id: dict, items: set, report: LoadReport, path, r
                   linker: EntityLinker | None = None) -> Turn:
     """One UniCRS-form turn as a `Turn`: movies from `movie_link` (and item URIs in `entity_link`), entities
     from `entity_link` or, given a `linker`, from the text."""
-    if not (isinstance(turn, dict) and isinstance(turn.get('text'), str) and turn.get('role') in tuple(INSPIRED_ROLES)):
-        raise DataError(path, record, f"expected a turn with a string 'text' and role SEEKER or RECOMMENDER, got {_show(turn)}")
+    if not (
+        isinstance(turn, dict)
+        and isinstance(turn.get('text'), str)
+        and turn.get('role') in tuple(INSPIRED_ROLES)):
+        raise DataError(
+            path, record,
+            f"expected a turn with a string 'text' and role SEEKER or RECOMMENDER, got {_show(turn)}",
+        )
     lists = {key: _str_list(turn, key, path, record) for key in INSPIRED_LISTS}
     for links, names in (('movie_link', 'movie_name'), ('entity_link', 'entity_name')):
-        if names in turn and len(lists[links]) != len(lists[names]):   # zip would drop the extras silently
-            raise DataError(path, record, f"{len(lists[links])} {links} but {len(lists[names])} {names}")
+        # zip would drop the extras silently
+        if names in turn and len(lists[links]) != len(lists[names]):
+            raise DataError(
+                path, record, f"{len(lists[links])} {links} but {len(lists[names])} {names}")
     text, movies, entities, counts = turn['text'], [], [], report.counts[str(path)]
-    counts['movie links'] += len(lists['movie_link']); counts['entity links'] += len(lists['entity_link'])
+    counts['movie links'] += len(lists['movie_link'])
+    counts['entity links'] += len(lists['entity_link'])
     def add_movie(e: int, name: str, why_unmarked: str | None):
         nonlocal text
         movies.append(e)
         if (marked := _mark_movie(text, name, e)) is not None: text = marked
         elif why_unmarked: report.issues.skip(path, record, why_unmarked)
     for uri, name in zip(lists['movie_link'], lists['movie_name']):
-        if (e := entity2id.get(uri)) not in items: report.issues.skip(path, record, 'movie URI not a KG item')
-        else: add_movie(e, name, 'movie name not in the text (movie kept)'); counts['movie links to KG items'] += 1
+        if (e := entity2id.get(uri)) not in items:
+            report.issues.skip(path, record, 'movie URI not a KG item')
+        else:
+            add_movie(e, name, 'movie name not in the text (movie kept)')
+            counts['movie links to KG items'] += 1
     names = lists['entity_name'] if 'entity_name' in turn else [''] * len(lists['entity_link'])
     for uri, name in zip(lists['entity_link'], names):
-        if (e := entity2id.get(uri)) is None: report.issues.skip(path, record, 'entity URI not in the KG'); continue
+        if (e := entity2id.get(uri)) is None:
+            report.issues.skip(path, record, 'entity URI not in the KG')
+            continue
         counts['entity links in the KG'] += 1
         if e in items:
-            report.issues.skip(path, record, 'movie URI in entity_link (kept as a movie)'); add_movie(e, name, None)
+            report.issues.skip(path, record, 'movie URI in entity_link (kept as a movie)')
+            add_movie(e, name, None)
         else: entities.append(e)
     if linker is not None: entities = linker.entities(text)
-    return Turn(INSPIRED_ROLES[turn['role']], text, list(dict.fromkeys(movies)), list(dict.fromkeys(entities)))
+    return Turn(
+        INSPIRED_ROLES[turn['role']], text, list(dict.fromkeys(movies)),
+        list(dict.fromkeys(entities)))
 
 
 # %% ../nbs/03_redial.ipynb #c066
@@ -396,15 +520,23 @@ def load_inspired(path: str | Path, entity2id: dict, item_ids, report: LoadRepor
     """Dialogs of a UniCRS-form JSONL file (one JSON array of turns per line) with KG ids from `entity2id`;
     anomalies go to `report`, or are warned about when there is none."""
     path, own = Path(path), report is None
-    report, items, dialogs = report if report is not None else LoadReport(), {int(i) for i in item_ids}, []
+    report, items, dialogs = (
+        report if report is not None else LoadReport(), {int(i) for i in item_ids}, [])
     with open(path, 'rb') as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip(): report.issues.skip(path, f"line {lineno}", 'blank line'); continue
             turns = _json_line(line, path, lineno)
-            if not isinstance(turns, list) or not turns: raise DataError(path, f"line {lineno}", 'expected a non-empty JSON array of turns')
-            dialogs.append(Dialog(f"{path.stem}:{lineno}", [inspired_turn(t, entity2id, items, report, path, f"line {lineno}, turn {j}", linker)
-                                                           for j, t in enumerate(turns)]))
-            report.counts[str(path)]['dialogs'] += 1; report.counts[str(path)]['turns'] += len(turns)
+            if not isinstance(turns, list) or not turns:
+                raise DataError(path, f"line {lineno}", 'expected a non-empty JSON array of turns')
+            dialogs.append(
+                Dialog(
+                    f"{path.stem}:{lineno}",
+                    [
+                        inspired_turn(
+                            t, entity2id, items, report, path, f"line {lineno}, turn {j}", linker)
+                        for j, t in enumerate(turns)]))
+            report.counts[str(path)]['dialogs'] += 1
+            report.counts[str(path)]['turns'] += len(turns)
     if own: report.issues.warn(f'{path.name} anomalies (kept or skipped as stated)')
     return dialogs
 
@@ -417,10 +549,13 @@ def load_inspired_dataset(data_dir: str | Path | None = None, links: str = 'link
     """INSPIRED with ReDial-small's KG and reviews (and, with `descriptions`, plots): train.jsonl but
     every tenth dialog (dev), and dev.jsonl as the test split; `data_dir` holds `inspired/` and
     `redial/`."""
-    if links not in INSPIRED_LINKS: raise ValueError(f"links should be one of {INSPIRED_LINKS}, got {links!r}")
+    if links not in INSPIRED_LINKS:
+        raise ValueError(f"links should be one of {INSPIRED_LINKS}, got {links!r}")
     root = Path(data_dir) if data_dir is not None else shared_data_dir()
     if root is None or not (root / 'inspired').is_dir() or not (root / 'redial').is_dir():
-        raise FileNotFoundError(f"INSPIRED needs a folder with inspired/ and redial/ (../shared/data); not found: {root}")
+        raise FileNotFoundError(
+            f"INSPIRED needs a folder with inspired/ and redial/ (../shared/data); not found: {root}"
+        )
     d, report = root / 'redial', LoadReport()
     kg, e2i, movie_map = redial_kg(d, min_relation_count)
     linker = EntityLinker(kg) if links == 'linker' else None
@@ -444,7 +579,8 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 
 # %% ../nbs/03_redial.ipynb #c072
 def download(url: str, dest_dir: str | Path | None = None, sha256: str | None = None, filename: str | None = None) -> Path:
-    "Fetch `url` into `dest_dir` (default `cache_dir()`) unless a file with the right `sha256` is there."
+    """Fetch `url` into `dest_dir` (default `cache_dir()`) unless a file with the right `sha256` is
+    there."""
     dest = Path(dest_dir or cache_dir()) / (filename or Path(urlparse(url).path).name)
     if dest.exists() and (sha256 is None or sha256_file(dest) == sha256): return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -467,10 +603,12 @@ REDIAL_SMALL_FILES = {
     'kg/entity2entityId.pkl': 'ec3ac62ad968a130bc902747ca505f63c142e417b5205887be80955a16163483',
     'kg/id2entity.pkl': '415231d92dfdd4692f16812d7c4fcb58fea880291a3c952ec1f55f8e50cf07b9',
     'kg/movie_ids.pkl': '42f3fefa710f1ca5523aef2dacefd74f699898773243810d2988a10919e443da',
-    'reviews/movie2tokenreview_helpful.pkl': 'b40b353534c26a4d7031970e9b3a2a209029c44b6adb77680c2410906539fb83'}
+    'reviews/movie2tokenreview_helpful.pkl': 'b40b353534c26a4d7031970e9b3a2a209029c44b6adb77680c2410906539fb83',
+}
 
 def fetch_redial_small(base_url: str, dest_dir: str | Path | None = None) -> Path:
-    "Download every ReDial-small file from `base_url` into `dest_dir`, keeping the layout; returns the folder."
+    """Download every ReDial-small file from `base_url` into `dest_dir`, keeping the layout; returns
+    the folder."""
     dest = Path(dest_dir or cache_dir() / 'redial-small')
     for rel, digest in REDIAL_SMALL_FILES.items():
         download(f"{base_url.rstrip('/')}/{rel}", (dest / rel).parent, digest, Path(rel).name)
@@ -480,16 +618,23 @@ def fetch_redial_small(base_url: str, dest_dir: str | Path | None = None) -> Pat
 FOLDER_DIALOGS = ('train', 'dev', 'test')
 
 def read_tsv(path: Path, n_cols: tuple[int, ...]) -> list[list[str]]:
-    "Rows of a tab-separated UTF-8 file, each with one of `n_cols` non-empty columns (blank lines skipped)."
-    try: text = path.read_bytes().decode('utf-8')
-    except FileNotFoundError: raise DataError(path, 'file', 'missing') from None
-    except UnicodeDecodeError as e: raise DataError(path, 'file', f'not UTF-8 (byte {e.start})') from None
+    """Rows of a tab-separated UTF-8 file, each with one of `n_cols` non-empty columns (blank lines
+    skipped)."""
+    try:
+        text = path.read_bytes().decode('utf-8')
+    except FileNotFoundError:
+        raise DataError(path, 'file', 'missing') from None
+    except UnicodeDecodeError as e:
+        raise DataError(path, 'file', f'not UTF-8 (byte {e.start})') from None
     rows = []
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip(): continue
         cols = [c.strip() for c in line.split('\t')]
         if len(cols) not in n_cols or not all(cols):
-            raise DataError(path, f'line {lineno}', f"expected {' or '.join(map(str, n_cols))} non-empty tab-separated columns, got {_show(line)}")
+            raise DataError(
+                path, f'line {lineno}',
+                f"expected {' or '.join(map(str, n_cols))} non-empty tab-separated columns, got {_show(line)}",
+            )
         rows.append(cols)
     return rows
 
@@ -498,25 +643,35 @@ def folder_kg(folder: Path) -> tuple[KnowledgeGraph, dict[str, int], dict[int, i
     items, edges = read_tsv(folder / 'items.tsv', (1, 2)), read_tsv(folder / 'kg.tsv', (3,))
     if not items: raise DataError(folder / 'items.tsv', 'file', 'no items')
     names = list(dict.fromkeys([r[0] for r in items] + [n for h, _, t in edges for n in (h, t)]))
-    ids, relations = {n: i for i, n in enumerate(names)}, list(dict.fromkeys(r for _, r, _ in edges))
+    ids, relations = {n: i for i, n in enumerate(names)}, list(
+        dict.fromkeys(r for _, r, _ in edges))
     movie_map, seen = {}, set()
     for row in items:
         if row[0] in seen: raise DataError(folder / 'items.tsv', f'item {row[0]!r}', 'listed twice')
         seen.add(row[0])
         if len(row) == 2:
-            if not re.fullmatch(r'[0-9]{1,18}', row[1]): raise DataError(folder / 'items.tsv', f'item {row[0]!r}', f'movie id {row[1]!r} is not a number')
-            if int(row[1]) in movie_map: raise DataError(folder / 'items.tsv', f'item {row[0]!r}', f'movie id {row[1]} is used twice')
+            if not re.fullmatch(r'[0-9]{1,18}', row[1]):
+                raise DataError(
+                    folder / 'items.tsv', f'item {row[0]!r}', f'movie id {row[1]!r} is not a number'
+                )
+            if int(row[1]) in movie_map:
+                raise DataError(
+                    folder / 'items.tsv', f'item {row[0]!r}', f'movie id {row[1]} is used twice')
             movie_map[int(row[1])] = ids[row[0]]
     rel = {r: i for i, r in enumerate(relations)}
-    edge_index = torch.tensor([[ids[h] for h, _, _ in edges], [ids[t] for _, _, t in edges]], dtype=torch.long).reshape(2, -1)
-    kg = KnowledgeGraph(names, relations, edge_index, torch.tensor([rel[r] for _, r, _ in edges], dtype=torch.long),
-                        torch.tensor([ids[r[0]] for r in items], dtype=torch.long))
+    edge_index = torch.tensor(
+        [[ids[h] for h, _, _ in edges], [ids[t] for _, _, t in edges]], dtype=torch.long
+    ).reshape(2, -1)
+    kg = KnowledgeGraph(
+        names, relations, edge_index, torch.tensor([rel[r] for _, r, _ in edges], dtype=torch.long),
+        torch.tensor([ids[r[0]] for r in items], dtype=torch.long))
     return kg.validate(folder / 'kg.tsv'), ids, movie_map
 
 
 # %% ../nbs/03_redial.ipynb #f003
 def folder_dialogs(path: Path, kg: KnowledgeGraph, ids: dict, movie_map: dict, report: LoadReport) -> list[Dialog]:
-    "The dialogs of one JSONL file, in ReDial form (a JSON object per line) or UniCRS form (an array)."
+    """The dialogs of one JSONL file, in ReDial form (a JSON object per line) or UniCRS form (an
+    array)."""
     with open(path, 'rb') as f: first = next((line for line in f if line.strip()), b'')
     if first.lstrip().startswith(b'{'):
         return load_redial_dialogs(path, kg, movie_map, EntityLinker(kg), report)
@@ -529,10 +684,16 @@ def folder_reviews(path: Path, ids: dict, items: set) -> dict[int, list[str]]:
     for lineno, line in enumerate(path.read_bytes().splitlines(), 1):
         if not line.strip(): continue
         r = _json_line(line, path, lineno)
-        if not (isinstance(r, dict) and isinstance(r.get('item'), str) and isinstance(r.get('sentences'), list)
-                and all(isinstance(s, str) for s in r['sentences'])):
-            raise DataError(path, f'line {lineno}', f'expected {{"item": name, "sentences": [strings]}}, got {_show(r)}')
-        if ids.get(r['item']) not in items: raise DataError(path, f'line {lineno}', f"{r['item']!r} is not in items.tsv")
+        if not (
+            isinstance(r, dict)
+            and isinstance(r.get('item'), str)
+            and isinstance(r.get('sentences'), list)
+            and all(isinstance(s, str) for s in r['sentences'])):
+            raise DataError(
+                path, f'line {lineno}',
+                f'expected {{"item": name, "sentences": [strings]}}, got {_show(r)}')
+        if ids.get(r['item']) not in items:
+            raise DataError(path, f'line {lineno}', f"{r['item']!r} is not in items.tsv")
         reviews[ids[r['item']]] += [s for s in r['sentences'] if s.strip()]
     return dict(reviews)
 
@@ -544,13 +705,20 @@ def load_folder(folder: str | Path, log=print) -> CRSDataset:
     report, splits = LoadReport(), {}
     for split in FOLDER_DIALOGS:
         path = folder / 'dialogs' / f'{split}.jsonl'
-        if path.exists(): splits[split] = folder_dialogs(path, kg, ids, movie_map, report)
-        elif split != 'dev': raise DataError(path, 'file', f'missing: a dataset needs {split} dialogs')
+        if path.exists():
+            splits[split] = folder_dialogs(path, kg, ids, movie_map, report)
+        elif split != 'dev':
+            raise DataError(path, 'file', f'missing: a dataset needs {split} dialogs')
     if 'dev' not in splits:
-        if len(splits['train']) < 10: raise DataError(folder / 'dialogs/train.jsonl', 'file', 'fewer than 10 dialogs: too few to carve a dev split')
+        if len(splits['train']) < 10:
+            raise DataError(
+                folder / 'dialogs/train.jsonl', 'file',
+                'fewer than 10 dialogs: too few to carve a dev split')
         (train, dev), test = every_tenth_out(splits['train']), splits['test']
         splits = {'train': train, 'dev': dev, 'test': test}
-        log(f"{folder}: no dialogs/dev.jsonl; every tenth training dialog ({len(splits['dev'])}) is the dev split")
+        log(
+            f"{folder}: no dialogs/dev.jsonl; every tenth training dialog ({len(splits['dev'])}) is the dev split"
+        )
     for split, dialogs in splits.items():
         if not dialogs: raise DataError(folder / 'dialogs' / f'{split}.jsonl', 'file', 'no dialogs')
     items = set(kg.item_ids.tolist())
@@ -565,35 +733,57 @@ def load_folder(folder: str | Path, log=print) -> CRSDataset:
 def unicrs_turn(turn: Turn, labels: list[str]) -> dict:
     "A `Turn` in UniCRS form: `@<entity>` written as the entity's name, links by name."
     movies, entities = [labels[m] for m in turn.movies], [labels[e] for e in turn.entities]
-    return {'text': MENTION_RE.sub(lambda m: labels[int(m.group(1))], turn.text), 'role': turn.role.upper(),
-            'movie_link': movies, 'movie_name': movies, 'entity_link': entities, 'entity_name': entities}
+    return {
+        'text': MENTION_RE.sub(lambda m: labels[int(m.group(1))], turn.text),
+        'role': turn.role.upper(), 'movie_link': movies, 'movie_name': movies,
+        'entity_link': entities, 'entity_name': entities}
 
 def redial_conversation(dialog: Dialog, labels: list[str], movie_ids: dict[int, int], number: int) -> dict:
-    "A `Dialog` as an official ReDial conversation (seeker worker 1, recommender 2), movies as `@<movie id>`."
-    texts = [MENTION_RE.sub(lambda m: f'@{movie_ids[int(m.group(1))]}', t.text) for t in dialog.turns]
-    return {'conversationId': number, 'initiatorWorkerId': 1, 'respondentWorkerId': 2, 'movieMentions':
-            {str(movie_ids[m]): labels[m] for t in dialog.turns for m in t.movies},
-            'messages': [{'text': x, 'senderWorkerId': 1 if t.role == 'seeker' else 2} for t, x in zip(dialog.turns, texts)]}
+    """A `Dialog` as an official ReDial conversation (seeker worker 1, recommender 2), movies as
+    `@<movie id>`."""
+    texts = [
+        MENTION_RE.sub(lambda m: f'@{movie_ids[int(m.group(1))]}', t.text) for t in dialog.turns]
+    return {
+        'conversationId': number, 'initiatorWorkerId': 1, 'respondentWorkerId': 2,
+        'movieMentions': {str(movie_ids[m]): labels[m] for t in dialog.turns for m in t.movies},
+        'messages': [
+            {'text': x, 'senderWorkerId': 1 if t.role == 'seeker' else 2}
+            for t, x in zip(dialog.turns, texts)]}
 
 def save_folder(ds: CRSDataset, folder: str | Path, redial_form: tuple = ('test',)) -> Path:
-    "Write `ds` in the folder format: the splits in `redial_form` as ReDial conversations, the others in UniCRS form."
+    """Write `ds` in the folder format: the splits in `redial_form` as ReDial conversations, the
+    others in UniCRS form."""
     folder, labels = Path(folder), ds.kg.entity_labels
-    if len(set(labels)) != len(labels) or any('\t' in x or '\n' in x for x in labels + ds.kg.relation_labels):
-        raise ValueError('entity names must be distinct and free of tabs and newlines to be written as a folder')
+    if len(set(labels)) != len(labels) or any(
+        '\t' in x or '\n' in x for x in labels + ds.kg.relation_labels):
+        raise ValueError(
+            'entity names must be distinct and free of tabs and newlines to be written as a folder')
     movie_ids = {int(e): i + 1 for i, e in enumerate(ds.kg.item_ids)}
     lines = lambda rows: ''.join(r + '\n' for r in rows)
-    atomic_write_bytes(folder / 'items.tsv', lines(f'{labels[e]}\t{i}' for e, i in movie_ids.items()).encode())
+    atomic_write_bytes(
+        folder / 'items.tsv', lines(f'{labels[e]}\t{i}' for e, i in movie_ids.items()).encode())
     rel = ds.kg.relation_labels
-    atomic_write_bytes(folder / 'kg.tsv', lines(f'{labels[h]}\t{rel[r]}\t{labels[t]}' for (h, t), r in
-                                                zip(ds.kg.edge_index.T.tolist(), ds.kg.edge_type.tolist())).encode())
+    atomic_write_bytes(
+        folder / 'kg.tsv',
+        lines(
+            f'{labels[h]}\t{rel[r]}\t{labels[t]}'
+            for (h, t), r in zip(ds.kg.edge_index.T.tolist(), ds.kg.edge_type.tolist())).encode())
     for split, dialogs in ds.splits.items():
-        rows = [redial_conversation(d, labels, movie_ids, n) if split in redial_form else [unicrs_turn(t, labels) for t in d.turns]
-                for n, d in enumerate(dialogs, 1)]
-        atomic_write_bytes(folder / 'dialogs' / f'{split}.jsonl', lines(json.dumps(r) for r in rows).encode())
+        rows = [
+            (
+                redial_conversation(d, labels, movie_ids, n)
+                if split in redial_form
+                else [unicrs_turn(t, labels) for t in d.turns])
+            for n, d in enumerate(dialogs, 1)]
+        atomic_write_bytes(
+            folder / 'dialogs' / f'{split}.jsonl', lines(json.dumps(r) for r in rows).encode())
     for name, texts in (('reviews', ds.reviews), ('descriptions', ds.descriptions)):
         if texts or name == 'reviews':
-            atomic_write_bytes(folder / f'{name}.jsonl', lines(json.dumps({'item': labels[e], 'sentences': s})
-                                                              for e, s in texts.items()).encode())
+            atomic_write_bytes(
+                folder / f'{name}.jsonl',
+                lines(
+                    json.dumps({'item': labels[e], 'sentences': s}) for e, s in texts.items()
+                ).encode())
     return folder
 
 
@@ -615,7 +805,8 @@ def split_subset(name: str) -> tuple[str, int | None]:
     return (base, int(n)) if subset else (name, None)
 
 def dataset_problem(name: str) -> str | None:
-    "Why dataset `name` cannot be loaded, judged from its name and files without loading it (None: none)."
+    """Why dataset `name` cannot be loaded, judged from its name and files without loading it (None:
+    none)."""
     if (subset := split_subset(name))[1] is not None:
         if subset[0] == 'movieworld': return 'movieworld takes n_dialogs, not @N'
         name = subset[0]
@@ -624,12 +815,15 @@ def dataset_problem(name: str) -> str | None:
         if not folder.is_dir(): return f'dataset folder {folder} not found'
         missing = [f for f in FOLDER_FILES if not (folder / f).is_file()]
         return f"dataset folder {folder} lacks {', '.join(missing)}" if missing else None
-    if name not in DATASETS: return f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)} or folder:PATH"
-    if name != 'movieworld' and shared_data_dir() is None: return f'{name} needs ../shared/data (or $C2CRS_DATA); it is missing'
+    if name not in DATASETS:
+        return f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)} or folder:PATH"
+    if name != 'movieworld' and shared_data_dir() is None:
+        return f'{name} needs ../shared/data (or $C2CRS_DATA); it is missing'
     return None
 
 def first_train_dialogs(ds: CRSDataset, n: int) -> CRSDataset:
-    "`ds` as `name@n`: its first `n` training dialogs, the same dev and test (a learning-curve point)."
+    """`ds` as `name@n`: its first `n` training dialogs, the same dev and test (a learning-curve
+    point)."""
     if n > (has := len(ds.splits['train'])):
         raise DatasetUnavailable(f"{ds.name} has {has} training dialogs, not {n}")
     out = replace(ds, name=f'{ds.name}@{n}', splits=ds.splits | {'train': ds.splits['train'][:n]})
@@ -647,7 +841,8 @@ def load_dataset(name: str, seed: int = 0, n_dialogs: int = MovieWorldConfig.n_d
     if name == 'movieworld':
         if descriptions: raise DatasetUnavailable('movieworld has no descriptions')
         return generate_movieworld(MovieWorldConfig(n_dialogs=n_dialogs, seed=seed))
-    if name == 'inspired': return load_inspired_dataset(shared_data_dir(), descriptions=descriptions)
+    if name == 'inspired':
+        return load_inspired_dataset(shared_data_dir(), descriptions=descriptions)
     if name.startswith('folder:'): return load_folder(folder_of(name), log)
     return load_redial_small(shared_data_dir() / 'redial', train_extra=name == 'redial-3k',
                              descriptions=descriptions)

@@ -23,8 +23,10 @@ def settings_diff(saved: dict, now: dict) -> list[str]:
     out = []
     for k in sorted(set(saved) | set(now)):
         a, b = saved.get(k), now.get(k)
-        if isinstance(a, dict) and isinstance(b, dict): out += [f'{k}.{d}' for d in settings_diff(a, b)]
-        elif a != b: out.append(f'{k}: saved {a!r}, now {b!r}')
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += [f'{k}.{d}' for d in settings_diff(a, b)]
+        elif a != b:
+            out.append(f'{k}: saved {a!r}, now {b!r}')
     return out
 
 # %% ../nbs/01c_resume.ipynb #r008
@@ -36,27 +38,35 @@ def rng_states() -> dict:
 def set_rng_states(states: dict) -> None:
     "Restore what `rng_states` returned (the CUDA states only where the same devices exist)."
     torch.set_rng_state(states['cpu'])
-    if states['cuda'] and torch.cuda.is_available() and len(states['cuda']) == torch.cuda.device_count():
+    if (
+        states['cuda']
+        and torch.cuda.is_available()
+        and len(states['cuda']) == torch.cuda.device_count()):
         torch.cuda.set_rng_state_all(states['cuda'])
 
 # %% ../nbs/01c_resume.ipynb #r011
 def save_training_state(path: str | Path, position: dict, model: nn.Module, opt: torch.optim.Optimizer | None,
                         report: dict, settings: dict) -> Path:
-    "Atomically write all a resume needs: `position`, weights, optimizer, RNG states, the report so far."
+    """Atomically write all a resume needs: `position`, weights, optimizer, RNG states, the report
+    so far."""
     return save_plain(path, {'kind': 'training', 'settings': settings, **position,
                              'optimizer': opt.state_dict() if opt else None,
                              'state_dict': {k: v.cpu() for k, v in model.state_dict().items()},
                              'rng': rng_states(), 'report': report})
 
 def load_training_state(path: str | Path, settings: dict) -> dict | None:
-    "The training state at `path` (None if there is none); a `DataError` if it is not one or has other `settings`."
+    """The training state at `path` (None if there is none); a `DataError` if it is not one or has
+    other `settings`."""
     if not Path(path).exists(): return None
     state = load_checkpoint(path)
     if not isinstance(state, dict) or state.get('kind') != 'training':
         raise DataError(path, 'kind', 'not a training state')
     if diff := settings_diff(state['settings'], settings):
-        raise DataError(path, 'settings', f"saved by a run with other settings ({'; '.join(diff)}); "
-                                          "resume with the same settings or use another out_dir")
+        raise DataError(
+            path,
+            'settings',
+            f"saved by a run with other settings ({'; '.join(diff)}); "
+            "resume with the same settings or use another out_dir")
     return state
 
 def restore_training_state(state: dict, model: nn.Module, path='training.pt') -> dict:
@@ -70,10 +80,13 @@ def restore_training_state(state: dict, model: nn.Module, path='training.pt') ->
 
 # %% ../nbs/01c_resume.ipynb #r016
 class Checkpoint(Callback):
-    "After every epoch, write the training state to `path`: `position(learn)`, weights, optimizer, RNG, `report`."
+    """After every epoch, write the training state to `path`: `position(learn)`, weights, optimizer,
+    RNG, `report`."""
     order = 45
     def __init__(self, path: str | Path, settings: dict, report: dict,
                  position: Callable[[Learner], dict] = lambda learn: {'epoch': learn.epoch + 1}):
-        self.path, self.settings, self.report, self.position = Path(path), settings, report, position
+        self.path, self.settings, self.report, self.position = (
+            Path(path), settings, report, position)
     def after_epoch(self, learn):
-        save_training_state(self.path, self.position(learn), learn.model, learn.opt, self.report, self.settings)
+        save_training_state(
+            self.path, self.position(learn), learn.model, learn.opt, self.report, self.settings)

@@ -18,11 +18,13 @@ __all__ = ['complete_rows', 'umap_frame', 'plot_umap', 'plot_stage_umaps', 'cosi
 
 # %% ../nbs/07_viz.ipynb #c007
 def complete_rows(vectors: dict, n: int | None = None, seed: int = 0) -> dict[str, Tensor]:
-    "Pooled vectors of up to `n` held-out dialogs (a seeded subsample) in which every view is present."
+    """Pooled vectors of up to `n` held-out dialogs (a seeded subsample) in which every view is
+    present."""
     present = torch.stack(list(vectors['present'].values())).all(0)
     rows = present.nonzero().flatten()
     if n is not None and len(rows) > n:
-        rows = rows[torch.from_numpy(np.random.default_rng(seed).permutation(len(rows))[:n]).sort().values]
+        rows = rows[
+            torch.from_numpy(np.random.default_rng(seed).permutation(len(rows))[:n]).sort().values]
     return {v: x[rows] for v, x in vectors['pooled'].items()}
 
 # %% ../nbs/07_viz.ipynb #c010
@@ -31,17 +33,25 @@ def umap_frame(rows: dict[str, Tensor], seed: int = 0) -> pd.DataFrame:
     import umap
     names, n = list(rows), len(next(iter(rows.values())))
     with warnings.catch_warnings():
-        warnings.simplefilter('ignore')   # umap warns that a fixed seed disables parallelism: we want that
-        xy = umap.UMAP(n_neighbors=min(15, len(names) * n - 1), min_dist=0.3, metric='cosine', random_state=seed).fit_transform(
-            torch.cat([rows[v] for v in names]).numpy())
-    return pd.DataFrame({'x': xy[:, 0], 'y': xy[:, 1], 'view': np.repeat(names, n), 'dialog': np.tile(np.arange(n), len(names))})
+        # umap warns that a fixed seed disables parallelism: we want that
+        warnings.simplefilter('ignore')
+        xy = umap.UMAP(
+            n_neighbors=min(15, len(names) * n - 1), min_dist=0.3, metric='cosine',
+            random_state=seed).fit_transform(torch.cat([rows[v] for v in names]).numpy())
+    return pd.DataFrame(
+        {
+            'x': xy[:, 0], 'y': xy[:, 1], 'view': np.repeat(names, n),
+            'dialog': np.tile(np.arange(n), len(names))})
 
 def plot_umap(frame: pd.DataFrame, ax, title: str, n_links: int = 25):
-    "Scatter of `umap_frame` coloured by view; the first `n_links` dialogs' points joined by grey lines."
+    """Scatter of `umap_frame` coloured by view; the first `n_links` dialogs' points joined by grey
+    lines."""
     import seaborn as sns
     for d in range(min(n_links, frame.dialog.nunique())):
         pts = frame[frame.dialog == d]
-        ax.plot(np.append(pts.x, pts.x.iloc[0]), np.append(pts.y, pts.y.iloc[0]), color='grey', lw=0.6, alpha=0.6, zorder=0)
+        ax.plot(
+            np.append(pts.x, pts.x.iloc[0]), np.append(pts.y, pts.y.iloc[0]), color='grey', lw=0.6,
+            alpha=0.6, zorder=0)
     sns.scatterplot(frame, x='x', y='y', hue='view', s=14, ax=ax, legend=ax is ax.figure.axes[0])
     ax.set(title=title, xticks=[], yticks=[], xlabel='', ylabel='')
 
@@ -53,7 +63,8 @@ def plot_stage_umaps(report: dict, n: int = 200, seed: int = 0, title: str = '')
     fig, axes = plt.subplots(1, len(stages), figsize=(5 * len(stages), 4.6))
     for ax, stage in zip(axes, stages):
         plot_umap(umap_frame(complete_rows(report['vectors'][stage], n, seed), seed), ax, stage)
-    fig.suptitle(title or 'views of the same held-out dialogs (lines join one dialog\'s views)'); fig.tight_layout()
+    fig.suptitle(title or 'views of the same held-out dialogs (lines join one dialog\'s views)')
+    fig.tight_layout()
     return fig
 
 # %% ../nbs/07_viz.ipynb #c014
@@ -71,8 +82,11 @@ def plot_cosine_hists(report: dict, pair=('conversation', 'kg'), n: int = 300):
     for ax, stage in zip(axes, stages):
         rows = complete_rows(report['vectors'][stage], n)
         pos, neg = cosine_split(rows[pair[0]], rows[pair[1]])
-        frame = pd.DataFrame({'cosine': np.r_[pos, neg], 'pair': ['positive'] * len(pos) + ['negative'] * len(neg)})
-        sns.histplot(frame, x='cosine', hue='pair', stat='density', common_norm=False, bins=40, ax=ax, element='step')
+        frame = pd.DataFrame(
+            {'cosine': np.r_[pos, neg], 'pair': ['positive'] * len(pos) + ['negative'] * len(neg)})
+        sns.histplot(
+            frame, x='cosine', hue='pair', stat='density', common_norm=False, bins=40, ax=ax,
+            element='step')
         ax.set(title=f'{stage}: {pair[0]} vs {pair[1]}', xlim=(-1, 1))
     fig.tight_layout()
     return fig
@@ -85,7 +99,8 @@ def stage_table(report: dict) -> pd.DataFrame:
 # %% ../nbs/07_viz.ipynb #e002
 @torch.no_grad()
 def plot_entity_umaps(views, states: dict, entities: Tensor, labels: list[str], seed: int = 0, title: str = ''):
-    "One UMAP panel per stage of the KG states of `entities`, coloured by `labels`; `states`: stage -> state_dict."
+    """One UMAP panel per stage of the KG states of `entities`, coloured by `labels`; `states`:
+    stage -> state_dict."""
     import matplotlib.pyplot as plt, seaborn as sns, umap
     fig, axes = plt.subplots(1, len(states), figsize=(5 * len(states), 4.6))
     for ax, (stage, state) in zip(axes, states.items()):
@@ -93,9 +108,11 @@ def plot_entity_umaps(views, states: dict, entities: Tensor, labels: list[str], 
         x = views.views['kg'].encoder.entity_states()[entities].cpu().numpy()
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            xy = umap.UMAP(n_neighbors=15, min_dist=0.3, metric='cosine', random_state=seed).fit_transform(x)
+            xy = umap.UMAP(
+                n_neighbors=15, min_dist=0.3, metric='cosine', random_state=seed).fit_transform(x)
         sns.scatterplot(x=xy[:, 0], y=xy[:, 1], hue=labels, s=14, ax=ax, legend=ax is axes[-1])
         ax.set(title=stage, xticks=[], yticks=[])
-    if axes[-1].get_legend(): sns.move_legend(axes[-1], 'upper left', bbox_to_anchor=(1, 1), title='mood')
+    if axes[-1].get_legend():
+        sns.move_legend(axes[-1], 'upper left', bbox_to_anchor=(1, 1), title='mood')
     fig.suptitle(title or 'KG states of the items, by stage'); fig.tight_layout()
     return fig
