@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Callable
 
+from fastcore.basics import patch
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
@@ -216,68 +217,79 @@ class Generator(nn.Module):
             ctx = d + sum(v for k, v in dims.items() if k != 'conversation')
             self.copy_proj, self.gate = nn.Linear(ctx, d), nn.Linear(ctx, 1)
 
-    def encode(self, batch: dict) -> dict:
-        """Run the encoders once: per layer the memories' keys and values, pooled knowledge and the
-        knowledge vocabulary."""
-        names = ['conversation'] + [
-            n for n, on in (('kg', self.cfg.use_kg), ('review', self.cfg.use_reviews)) if on]
-        outs = {n: self.views.views[n](batch) for n in names}
-        memories = {n: with_null_slot(o.units, o.mask) for n, o in outs.items()}
-        mem = {'keys': [layer.memory_keys(memories) for layer in self.layers],
-               'pooled': [outs[n].pooled * outs[n].present[:, None] for n in names[1:]]}
-        if self.copy:
-            mem['kv'] = knowledge_vocab(
-                batch, self.labels, self.vocab_size, self.cfg.use_kg, self.cfg.use_reviews)
-        return mem
-
-    def hidden(self, mem: dict, tokens: Tensor) -> Tensor:
-        "Decoder states after every prefix of `tokens`: (B, T) -> (B, T, d)."
-        x = self.embed(tokens) + self.positions(torch.arange(tokens.shape[1], device=tokens.device))
-        for layer, keys in zip(self.layers, mem['keys']): x = layer(x, keys)
-        return x
-
-    def copy_inputs(self, mem: dict, h: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """What the copy part reads: copy queries (B, T, d), log g and log(1 - g) (B, T, 1); g = 1
-        without knowledge."""
-        ctx = torch.cat(
-            [h, *(p.unsqueeze(1).expand(-1, h.shape[1], -1) for p in mem['pooled'])], -1)
-        # (B, 1, 1), (B, T, 1)
-        has, z = mem['kv'].any(-1)[:, None, None], self.gate(ctx)
-        log_g, log_1g = torch.where(has, F.logsigmoid(z), 0.0), torch.where(
-            has, F.logsigmoid(-z), float('-inf'))
-        return self.copy_proj(ctx) * self.scale, log_g, log_1g
-
-    def output_logp(self, mem: dict, h: Tensor) -> Tensor:
-        "Log-probabilities of the next token from decoder states: (B, T, d) -> (B, T, V)."
-        # tied output projection
-        logp = torch.log_softmax(h @ self.embed.weight.T * self.scale, -1)
-        return self.mix_copy(mem, h, logp) if self.copy else logp
-
-    def decode(self, mem: dict, tokens: Tensor) -> Tensor:
-        "Log-probabilities of the next token after every prefix of `tokens`: (B, T) -> (B, T, V)."
-        return self.output_logp(mem, self.hidden(mem, tokens))
-
-    def mix_copy(self, mem: dict, h: Tensor, logp: Tensor) -> Tensor:
-        """P(w) = g * P_vocab(w) + (1 - g) * P_copy(w), P_copy restricted to the knowledge
-        vocabulary."""
-        query, log_g, log_1g = self.copy_inputs(mem, h)
-        # (B, 1, V), (B, 1, 1)
-        kv, has = mem['kv'].unsqueeze(1), mem['kv'].any(-1)[:, None, None]
-        copy = (query @ self.embed.weight.T).masked_fill(~kv, float('-inf'))
-        # (B, T, V)
-        copy = torch.log_softmax(torch.where(has, copy, 0.0), -1)
-        return torch.logaddexp(log_g + logp, log_1g + copy)
-
-    def forward(self, batch: dict) -> Tensor:
-        "Teacher-forced log-probabilities of the response tokens after BOS: (B, R - 1, V)."
-        return self.decode(self.encode(batch), batch['response_tokens'][:, :-1])
-
 def build_generator(enc: EncodedDataset, cfg: GeneratorConfig = GeneratorConfig(), views: ViewSet | None = None,
                     enc_cfg: EncoderConfig = EncoderConfig(), seed: int = 0) -> Generator:
     "A Generator on pre-trained `views` (C2-CRS) or on fresh encoders (seeded)."
     set_seed(seed)
     views = views if views is not None else default_views(len(enc.vocab), enc.ds.kg, enc_cfg)
     return Generator(views, label_token_table(enc.ds.kg, enc.vocab), cfg)
+
+# %% ../nbs/09_converse.ipynb #g003
+@patch
+def encode(self: Generator, batch: dict) -> dict:
+    """Run the encoders once: per layer the memories' keys and values, pooled knowledge and the
+    knowledge vocabulary."""
+    names = ['conversation'] + [
+        n for n, on in (('kg', self.cfg.use_kg), ('review', self.cfg.use_reviews)) if on]
+    outs = {n: self.views.views[n](batch) for n in names}
+    memories = {n: with_null_slot(o.units, o.mask) for n, o in outs.items()}
+    mem = {'keys': [layer.memory_keys(memories) for layer in self.layers],
+           'pooled': [outs[n].pooled * outs[n].present[:, None] for n in names[1:]]}
+    if self.copy:
+        mem['kv'] = knowledge_vocab(
+            batch, self.labels, self.vocab_size, self.cfg.use_kg, self.cfg.use_reviews)
+    return mem
+
+# %% ../nbs/09_converse.ipynb #g006
+@patch
+def hidden(self: Generator, mem: dict, tokens: Tensor) -> Tensor:
+    "Decoder states after every prefix of `tokens`: (B, T) -> (B, T, d)."
+    x = self.embed(tokens) + self.positions(torch.arange(tokens.shape[1], device=tokens.device))
+    for layer, keys in zip(self.layers, mem['keys']): x = layer(x, keys)
+    return x
+
+# %% ../nbs/09_converse.ipynb #g009
+@patch
+def copy_inputs(self: Generator, mem: dict, h: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """What the copy part reads: copy queries (B, T, d), log g and log(1 - g) (B, T, 1); g = 1
+    without knowledge."""
+    ctx = torch.cat(
+        [h, *(p.unsqueeze(1).expand(-1, h.shape[1], -1) for p in mem['pooled'])], -1)
+    # (B, 1, 1), (B, T, 1)
+    has, z = mem['kv'].any(-1)[:, None, None], self.gate(ctx)
+    log_g, log_1g = torch.where(has, F.logsigmoid(z), 0.0), torch.where(
+        has, F.logsigmoid(-z), float('-inf'))
+    return self.copy_proj(ctx) * self.scale, log_g, log_1g
+
+@patch
+def mix_copy(self: Generator, mem: dict, h: Tensor, logp: Tensor) -> Tensor:
+    """P(w) = g * P_vocab(w) + (1 - g) * P_copy(w), P_copy restricted to the knowledge
+    vocabulary."""
+    query, log_g, log_1g = self.copy_inputs(mem, h)
+    # (B, 1, V), (B, 1, 1)
+    kv, has = mem['kv'].unsqueeze(1), mem['kv'].any(-1)[:, None, None]
+    copy = (query @ self.embed.weight.T).masked_fill(~kv, float('-inf'))
+    # (B, T, V)
+    copy = torch.log_softmax(torch.where(has, copy, 0.0), -1)
+    return torch.logaddexp(log_g + logp, log_1g + copy)
+
+# %% ../nbs/09_converse.ipynb #g012
+@patch
+def output_logp(self: Generator, mem: dict, h: Tensor) -> Tensor:
+    "Log-probabilities of the next token from decoder states: (B, T, d) -> (B, T, V)."
+    # tied output projection
+    logp = torch.log_softmax(h @ self.embed.weight.T * self.scale, -1)
+    return self.mix_copy(mem, h, logp) if self.copy else logp
+
+@patch
+def decode(self: Generator, mem: dict, tokens: Tensor) -> Tensor:
+    "Log-probabilities of the next token after every prefix of `tokens`: (B, T) -> (B, T, V)."
+    return self.output_logp(mem, self.hidden(mem, tokens))
+
+@patch
+def forward(self: Generator, batch: dict) -> Tensor:
+    "Teacher-forced log-probabilities of the response tokens after BOS: (B, R - 1, V)."
+    return self.decode(self.encode(batch), batch['response_tokens'][:, :-1])
 
 # %% ../nbs/09_converse.ipynb #x102
 def knowledge_ids(kv: Tensor) -> tuple[Tensor, Tensor]:
