@@ -26,10 +26,10 @@ from .recommend import recommend
 __all__ = ['BLEU2', 'BANNED', 'ngrams', 'distinct_n', 'distinct_per_sentence', 'bleu', 'bleu_signature', 'perplexity',
            'response_frequencies', 'instance_weights', 'weighted_nll', 'GeneratorConfig', 'with_null_slot',
            'split_heads', 'in_projections', 'DecoderLayer', 'label_token_table', 'knowledge_vocab', 'Generator',
-           'build_generator', 'knowledge_ids', 'repeated_ngram_bans', 'finish', 'greedy_decode', 'repeat_memory',
-           'beam_decode', 'ConverseConfig', 'beta_for', 'dev_perplexity', 'train_generator', 'popular_item_filler',
-           'recommender_item_filler', 'fill_items', 'batch_row', 'generate_replies', 'text_metrics', 'evenly_spaced',
-           'evaluate_generator', 'sweep_instance_weights']
+           'build_generator', 'Memory', 'knowledge_ids', 'repeated_ngram_bans', 'finish', 'greedy_decode',
+           'repeat_memory', 'beam_decode', 'ConverseConfig', 'beta_for', 'dev_perplexity', 'train_generator',
+           'popular_item_filler', 'recommender_item_filler', 'fill_items', 'batch_row', 'generate_replies',
+           'text_metrics', 'evenly_spaced', 'evaluate_generator', 'sweep_instance_weights']
 
 # %% ../nbs/09_converse.ipynb #c005
 def ngrams(tokens: list, n: int) -> list[tuple]:
@@ -225,49 +225,56 @@ def build_generator(enc: EncodedDataset, cfg: GeneratorConfig = GeneratorConfig(
     return Generator(views, label_token_table(enc.ds.kg, enc.vocab), cfg)
 
 # %% ../nbs/09_converse.ipynb #g003
+@dataclass
+class Memory:
+    """What `Generator.encode` computes once per batch: per decoder layer, each memory's projected
+    keys, values and mask; the pooled knowledge vectors (the copy gate reads them); the knowledge
+    vocabulary (B, V), None without a copy mechanism."""
+    keys: list[dict[str, tuple[Tensor, Tensor, Tensor]]]
+    pooled: list[Tensor]
+    kv: Tensor | None = None
+
 @patch
-def encode(self: Generator, batch: dict) -> dict:
+def encode(self: Generator, batch: dict) -> Memory:
     """Run the encoders once: per layer the memories' keys and values, pooled knowledge and the
     knowledge vocabulary."""
     names = ['conversation'] + [
         n for n, on in (('kg', self.cfg.use_kg), ('review', self.cfg.use_reviews)) if on]
     outs = {n: self.views.views[n](batch) for n in names}
     memories = {n: with_null_slot(o.units, o.mask) for n, o in outs.items()}
-    mem = {'keys': [layer.memory_keys(memories) for layer in self.layers],
-           'pooled': [outs[n].pooled * outs[n].present[:, None] for n in names[1:]]}
-    if self.copy:
-        mem['kv'] = knowledge_vocab(
-            batch, self.labels, self.vocab_size, self.cfg.use_kg, self.cfg.use_reviews)
-    return mem
+    kv = knowledge_vocab(batch, self.labels, self.vocab_size, self.cfg.use_kg,
+                         self.cfg.use_reviews) if self.copy else None
+    return Memory([layer.memory_keys(memories) for layer in self.layers],
+                  [outs[n].pooled * outs[n].present[:, None] for n in names[1:]], kv)
 
 # %% ../nbs/09_converse.ipynb #g006
 @patch
-def hidden(self: Generator, mem: dict, tokens: Tensor) -> Tensor:
+def hidden(self: Generator, mem: Memory, tokens: Tensor) -> Tensor:
     "Decoder states after every prefix of `tokens`: (B, T) -> (B, T, d)."
     x = self.embed(tokens) + self.positions(torch.arange(tokens.shape[1], device=tokens.device))
-    for layer, keys in zip(self.layers, mem['keys']): x = layer(x, keys)
+    for layer, keys in zip(self.layers, mem.keys): x = layer(x, keys)
     return x
 
 # %% ../nbs/09_converse.ipynb #g009
 @patch
-def copy_inputs(self: Generator, mem: dict, h: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+def copy_inputs(self: Generator, mem: Memory, h: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """What the copy part reads: copy queries (B, T, d), log g and log(1 - g) (B, T, 1); g = 1
     without knowledge."""
     ctx = torch.cat(
-        [h, *(p.unsqueeze(1).expand(-1, h.shape[1], -1) for p in mem['pooled'])], -1)
+        [h, *(p.unsqueeze(1).expand(-1, h.shape[1], -1) for p in mem.pooled)], -1)
     # (B, 1, 1), (B, T, 1)
-    has, z = mem['kv'].any(-1)[:, None, None], self.gate(ctx)
+    has, z = mem.kv.any(-1)[:, None, None], self.gate(ctx)
     log_g, log_1g = torch.where(has, F.logsigmoid(z), 0.0), torch.where(
         has, F.logsigmoid(-z), float('-inf'))
     return self.copy_proj(ctx) * self.scale, log_g, log_1g
 
 @patch
-def mix_copy(self: Generator, mem: dict, h: Tensor, logp: Tensor) -> Tensor:
+def mix_copy(self: Generator, mem: Memory, h: Tensor, logp: Tensor) -> Tensor:
     """P(w) = g * P_vocab(w) + (1 - g) * P_copy(w), P_copy restricted to the knowledge
     vocabulary."""
     query, log_g, log_1g = self.copy_inputs(mem, h)
     # (B, 1, V), (B, 1, 1)
-    kv, has = mem['kv'].unsqueeze(1), mem['kv'].any(-1)[:, None, None]
+    kv, has = mem.kv.unsqueeze(1), mem.kv.any(-1)[:, None, None]
     copy = (query @ self.embed.weight.T).masked_fill(~kv, float('-inf'))
     # (B, T, V)
     copy = torch.log_softmax(torch.where(has, copy, 0.0), -1)
@@ -275,14 +282,14 @@ def mix_copy(self: Generator, mem: dict, h: Tensor, logp: Tensor) -> Tensor:
 
 # %% ../nbs/09_converse.ipynb #g012
 @patch
-def output_logp(self: Generator, mem: dict, h: Tensor) -> Tensor:
+def output_logp(self: Generator, mem: Memory, h: Tensor) -> Tensor:
     "Log-probabilities of the next token from decoder states: (B, T, d) -> (B, T, V)."
     # tied output projection
     logp = torch.log_softmax(h @ self.embed.weight.T * self.scale, -1)
     return self.mix_copy(mem, h, logp) if self.copy else logp
 
 @patch
-def decode(self: Generator, mem: dict, tokens: Tensor) -> Tensor:
+def decode(self: Generator, mem: Memory, tokens: Tensor) -> Tensor:
     "Log-probabilities of the next token after every prefix of `tokens`: (B, T) -> (B, T, V)."
     return self.output_logp(mem, self.hidden(mem, tokens))
 
@@ -315,7 +322,7 @@ def _target_logp(self: Generator, batch: dict) -> Tensor:
     vocab[scored] = logits.gather(-1, targets[scored, None]).squeeze(-1) - logits.logsumexp(-1)
     if not self.copy: return vocab
     query, log_g, log_1g = self.copy_inputs(mem, h)
-    ids, real = knowledge_ids(mem['kv'])                                                 # (B, K)
+    ids, real = knowledge_ids(mem.kv)                                                 # (B, K)
     # (B, T, K)
     copy = (query @ self.embed(ids).transpose(1, 2)).masked_fill(~real[:, None], float('-inf'))
     copy = torch.log_softmax(torch.where(real.any(-1)[:, None, None], copy, 0.0), -1)
@@ -371,9 +378,11 @@ def greedy_decode(gen: Generator, batch: dict, max_len: int = 30, no_repeat: int
 
 # %% ../nbs/09_converse.ipynb #c031
 def repeat_memory(mem, k: int):
-    """Every tensor in `mem` (nested dicts, lists and tuples) repeated `k` times along the batch
+    """Every tensor in `mem` (a `Memory`, nested dicts, lists, tuples) repeated `k` times along the batch
     (row i -> rows i*k..i*k+k-1)."""
+    if mem is None: return None
     if isinstance(mem, Tensor): return mem.repeat_interleave(k, 0)
+    if isinstance(mem, Memory): return Memory(*(repeat_memory(v, k) for v in vars(mem).values()))
     if isinstance(mem, dict): return {n: repeat_memory(v, k) for n, v in mem.items()}
     return type(mem)(repeat_memory(v, k) for v in mem)
 
