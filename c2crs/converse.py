@@ -18,7 +18,7 @@ from sacrebleu.metrics import BLEU
 from .core import get_device, set_seed
 from .data import (
     BOS, EOS, ITEM, PAD, EncodedDataset, Example, batches, epoch_batches, label_tokens, to_device)
-from .learner import ClipGrad, Evaluate, Learner, Progress, Timer
+from .learner import ClipGrad, Evaluate, Learner, Progress, Timer, TrainConfig
 from .encoders import EncoderConfig, ViewSet, default_views
 from .recommend import recommend
 
@@ -414,22 +414,12 @@ def beam_decode(gen: Generator, batch: dict, beam: int = 4, max_len: int = 30, l
 
 # %% ../nbs/09_converse.ipynb #c034
 @dataclass
-class ConverseConfig:
-    """Fine-tuning settings (official: Adam lr 1e-3, clip 0.1; beta, gamma of Eq. 12 scaled to the
-    data)."""
+class ConverseConfig(TrainConfig):
+    "Fine-tuning settings on top of `TrainConfig`'s (beta, gamma of Eq. 12 scaled to the data)."
     epochs: int = 3                    # at least; see min_steps
-    # small data gets more epochs: at least this many optimizer steps
-    min_steps: int = 0
-    batch_size: int = 64
-    # batches per length bucket (data.batch_order; 1: plain shuffling)
-    bucket: int = 8
-    lr: float = 1e-3
-    clip: float = 0.1
+    min_steps: int = 0                 # small data gets more epochs: at least this many steps
     beta_share: float | None = 0.0025  # beta = share of training response tokens; None: off
-    # the dev sweep's pick (official: 0.02 on ReDial, 0.1 on TG-ReDial)
-    gamma: float = 0.1
-    seed: int = 0
-    device: str | None = None
+    gamma: float = 0.1                 # the dev sweep's pick (official: 0.02 ReDial, 0.1 TG-ReDial)
 
 def beta_for(enc: EncodedDataset, beta_share: float | None) -> float | None:
     "Eq. 12's beta for `enc`: a share of all training response tokens (ReDial: 1,500 of ~640k)."

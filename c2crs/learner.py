@@ -5,6 +5,7 @@
 # %% ../nbs/01b_learner.ipynb #l002
 from __future__ import annotations
 import contextlib, math, sys, time
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 import torch
@@ -16,7 +17,7 @@ from .core import adam
 
 # %% auto #0
 __all__ = ['CancelFit', 'Callback', 'Learner', 'ClipGrad', 'Evaluate', 'Timer', 'AfterEpoch', 'EarlyStopping', 'quiet',
-           'Progress']
+           'Progress', 'TrainConfig']
 
 # %% ../nbs/01b_learner.ipynb #l007
 class CancelFit(Exception):
@@ -161,3 +162,14 @@ class Progress(Callback):
             print(' '.join(cell(k[-self.width :]) for k in learn.row))
             self.header = True
         print(' '.join(cell(v) for v in learn.row.values()), flush=True)
+
+# %% ../nbs/01b_learner.ipynb #l032b
+@dataclass
+class TrainConfig:
+    "What every training run shares (official code: Adam, lr 1e-3, gradient norm clipped at 0.1)."
+    batch_size: int = 64
+    bucket: int = 8             # batches per length bucket (data.batch_order; 1: plain shuffling)
+    lr: float = 1e-3
+    clip: float = 0.1
+    seed: int = 0
+    device: str | None = None   # None: CUDA if available, else CPU

@@ -15,7 +15,7 @@ from torch import Tensor
 from .core import adam, get_device, save_model, set_seed
 from .data import (
     EncodedDataset, Example, ReviewBank, batches, epoch_batches, pad_reviews, to_device)
-from .learner import AfterEpoch, Callback, ClipGrad, Learner, Progress
+from .learner import AfterEpoch, Callback, ClipGrad, Learner, Progress, TrainConfig
 from .resume import (
     Checkpoint, load_training_state, restore_training_state, save_training_state)
 from .encoders import EncoderConfig, ViewSet, default_views
@@ -30,14 +30,10 @@ __all__ = ['STAGES', 'PretrainConfig', 'triples_to', 'catalogue_chunks', 'StageL
 
 # %% ../nbs/06_pretrain.ipynb #c005
 @dataclass
-class PretrainConfig:
-    "Pre-training settings (paper: Adam, lr 1e-3, clip 0.1, tau 0.07, lambda 0.2)."
+class PretrainConfig(TrainConfig):
+    "Pre-training settings on top of `TrainConfig`'s (paper: tau 0.07, lambda 0.2)."
     coarse_epochs: int = 13     # official code: 13 of 25 epochs coarse, the rest fine
     fine_epochs: int = 12
-    batch_size: int = 64
-    bucket: int = 8             # batches per length bucket (data.batch_order; 1: plain shuffling)
-    lr: float = 1e-3
-    clip: float = 0.1
     temperature: float = 0.07
     lam: float = 0.2            # weight of the coarse loss in the fine stage (Eq. 7)
     # which examples give the training contexts: 'recommend' or 'generate'
@@ -47,8 +43,6 @@ class PretrainConfig:
     # fine stage: entity <-> review pairs of every reviewed item, spread over the batches
     catalogue: bool = True
     select: str | None = None   # a split ('dev'): end with the epoch best aligned there
-    seed: int = 0
-    device: str | None = None   # None: CUDA if available, else CPU
 
 # %% ../nbs/06_pretrain.ipynb #c009
 def triples_to(triples, device):

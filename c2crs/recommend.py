@@ -16,7 +16,7 @@ from .core import expected_ranks, get_device, set_seed
 from c2crs.data import (
     PAD, Dialog, EncodedDataset, Example, KnowledgeGraph, ReviewBank, collate, epoch_batches,
     to_device)
-from .learner import ClipGrad, EarlyStopping, Evaluate, Learner, Progress, Timer
+from .learner import ClipGrad, EarlyStopping, Evaluate, Learner, Progress, Timer, TrainConfig
 from .encoders import EncoderConfig, KGEncoder, ViewSet
 from .pretrain import PretrainConfig, pretrain
 
@@ -204,21 +204,14 @@ class TextCNN(nn.Module):
 
 # %% ../nbs/08_recommend.ipynb #c033
 @dataclass
-class RecommendConfig:
-    """Fine-tuning settings (official code: Adam lr 1e-3, clip 0.1, <= 50 epochs, patience 3, batch
-    256)."""
+class RecommendConfig(TrainConfig):
+    """Fine-tuning settings on top of `TrainConfig`'s (official code: <= 50 epochs, patience 3,
+    batch 256)."""
     epochs: int = 20            # at most; early stopping usually ends sooner
     patience: int = 3           # epochs without a better dev R@1 + R@50
     min_epochs: int = 1         # early stopping may end training only after this many epochs
-    batch_size: int = 64
-    bucket: int = 8             # batches per length bucket (data.batch_order; 1: plain shuffling)
-    lr: float = 1e-3
-    clip: float = 0.1
     item_bias: bool = True      # a learned per-item bias (not in the paper)
-    # False: items' + context's sub-graph per batch (faster on ReDial; timing below)
-    full_graph: bool = False
-    seed: int = 0
-    device: str | None = None   # None: CUDA if available, else CPU
+    full_graph: bool = False    # False: items' + context's sub-graph per batch (timing below)
 
 # %% ../nbs/08_recommend.ipynb #c034
 def rec_loss(model: nn.Module, batch: dict[str, Tensor]) -> Tensor:
