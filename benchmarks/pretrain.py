@@ -29,10 +29,10 @@ def run_one(name: str, seed: int) -> dict:
     loaded = time.perf_counter() - start
     cfg = BenchConfig().pretrain_for(name, seed)
     _, report = pretrain(enc, cfg=cfg)
-    return {'dataset': name, 'epochs': f'{cfg.coarse_epochs} + {cfg.fine_epochs}', 'load+encode s': round(loaded, 1), 'coarse s': report['seconds']['coarse'],
-            'fine s': report['seconds']['fine'], 'total s': round(time.perf_counter() - start, 1),
+    return {'dataset': name, 'epochs': f'{cfg.coarse_epochs} + {cfg.fine_epochs}', 'load+encode s': round(loaded, 1), 'coarse s': report.seconds['coarse'],
+            'fine s': report.seconds['fine'], 'total s': round(time.perf_counter() - start, 1),
             'peak GiB': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
-            'train contexts': len(enc.examples['recommend', 'train']), 'metrics': report['metrics']}
+            'train contexts': len(enc.examples['recommend', 'train']), 'metrics': report.metrics}
 
 
 def markdown(results: list[dict]) -> str:

@@ -41,8 +41,8 @@ def run_variant(name, enc, seed, coarse, fine):
         ecfg = EncoderConfig(entity_init_std=std)
         cfg = PretrainConfig(coarse_epochs=coarse, fine_epochs=fine, mask_false_negatives=mask, catalogue=catalogue, seed=seed)
         views, report = pretrain(enc, ecfg, cfg, eval_split='dev', curve=('train', 'dev'))
-        row['curve'] = [{k: r[k] for k in ['stage', 'epoch', 'split', *CURVE]} for r in report['curve']]
-        row['dev alignment'] = {k: report['metrics']['fine'][k] for k in CURVE}
+        row['curve'] = [{k: r[k] for k in ['stage', 'epoch', 'split', *CURVE]} for r in report.curve]
+        row['dev alignment'] = {k: report.metrics['fine'][k] for k in CURVE}
         if hasattr(enc.ds, 'moods'):
             from c2crs.movieworld import mood_purity
             states = views.views['kg'].encoder.entity_states()[enc.ds.kg.item_ids].detach()

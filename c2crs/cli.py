@@ -60,8 +60,8 @@ def pretrain_views(enc, out: Path, cfg: PretrainConfig, umap: bool = True, resum
     import matplotlib.pyplot as plt
     views, report = pretrain(enc, EncoderConfig(), cfg, out_dir=out / 'checkpoints', resume=resume)
     table = {
-        m: {s: report['metrics'][s][m] for s in report['metrics']}
-        for m in report['metrics']['random']}
+        m: {s: report.metrics[s][m] for s in report.metrics}
+        for m in report.metrics['random']}
     print('alignment of the views on held-out dialogs, by stage', format_table(table), sep='\n')
     plot_cosine_hists(report).savefig(out / 'alignment_cosines.png', dpi=110)
     if umap:
@@ -69,7 +69,7 @@ def pretrain_views(enc, out: Path, cfg: PretrainConfig, umap: bool = True, resum
             out / 'alignment_umap.png', dpi=110)
     plt.close('all')
     return views, {
-        'alignment': report['metrics'], 'history': report['history'], 'seconds': report['seconds']}
+        'alignment': report.metrics, 'history': report.history, 'seconds': report.seconds}
 
 def recommend_step(enc, views, cfg: RecommendConfig, out: Path, systems=('popularity', 'kbrd', 'c2crs')) -> tuple[dict, object]:
     """Fine-tune the recommender on the pre-trained views, and KBRD (no pre-training) beside it;

@@ -5,7 +5,7 @@
 # %% ../nbs/06_pretrain.ipynb #c002
 from __future__ import annotations
 import hashlib, time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,9 +24,9 @@ from .contrastive import (
     negative_keys, stage_loss, uniformity)
 
 # %% auto #0
-__all__ = ['STAGES', 'PretrainConfig', 'triples_to', 'catalogue_chunks', 'StageLoss', 'train_stage', 'heldout_examples',
-           'heldout_vectors', 'word_entity_recall', 'alignment_metrics', 'selection_score', 'keep_if_best',
-           'save_checkpoint', 'run_settings', 'stage_todo', 'pretrain']
+__all__ = ['STAGES', 'PretrainConfig', 'PretrainReport', 'triples_to', 'catalogue_chunks', 'StageLoss', 'train_stage',
+           'heldout_examples', 'heldout_vectors', 'word_entity_recall', 'alignment_metrics', 'selection_score',
+           'keep_if_best', 'save_checkpoint', 'run_settings', 'stage_todo', 'pretrain']
 
 # %% ../nbs/06_pretrain.ipynb #c005
 @dataclass
@@ -43,6 +43,19 @@ class PretrainConfig(TrainConfig):
     # fine stage: entity <-> review pairs of every reviewed item, spread over the batches
     catalogue: bool = True
     select: str | None = None   # a split ('dev'): end with the epoch best aligned there
+
+# %% ../nbs/06_pretrain.ipynb #c005s
+@dataclass
+class PretrainReport:
+    "What `pretrain` measured; each dict is keyed by stage ('random', 'coarse', 'fine')."
+    metrics: dict = field(default_factory=dict)    # alignment on the held-out split
+    vectors: dict = field(default_factory=dict)    # held-out vectors (chapter 07 draws them)
+    history: list = field(default_factory=list)    # one row per epoch: stage, epoch, losses
+    seconds: dict = field(default_factory=dict)    # training time
+    states: dict = field(default_factory=dict)     # weights after each stage (`keep_states`)
+    curve: list = field(default_factory=list)      # alignment after every epoch (`curve` splits)
+    selected: dict | None = None                   # `cfg.select`: the chosen stage, epoch, score
+    selected_state: dict | None = None             # ... and its weights
 
 # %% ../nbs/06_pretrain.ipynb #c009
 def triples_to(triples, device):
@@ -175,11 +188,11 @@ def selection_score(metrics: dict) -> float:
     r1 = [v for k, v in metrics.items() if k.endswith(' R@1')]
     return sum(r1) / len(r1)
 
-def keep_if_best(report: dict, views: ViewSet, stage: str, epoch: int, score: float) -> None:
+def keep_if_best(report: PretrainReport, views: ViewSet, stage: str, epoch: int, score: float) -> None:
     "Keep `views`' weights in `report` if `score` beats every earlier epoch's (ties: the earlier)."
-    if score <= report.get('selected', {}).get('score', float('-inf')): return
-    report['selected'] = {'stage': stage, 'epoch': epoch, 'score': score}
-    report['selected_state'] = {k: v.detach().cpu().clone() for k, v in views.state_dict().items()}
+    if report.selected and score <= report.selected['score']: return
+    report.selected = {'stage': stage, 'epoch': epoch, 'score': score}
+    report.selected_state = {k: v.detach().cpu().clone() for k, v in views.state_dict().items()}
 
 # %% ../nbs/06_pretrain.ipynb #c018
 def save_checkpoint(path: str | Path, views: ViewSet, stage: str, enc_cfg: EncoderConfig, cfg: PretrainConfig,
@@ -214,15 +227,19 @@ def stage_todo(state: dict | None, stage: str) -> int | None:
     return state['epoch'] if here == saved else 0
 
 # %% ../nbs/06_pretrain.ipynb #c020
-def pretrain(enc: EncodedDataset, enc_cfg: EncoderConfig = EncoderConfig(), cfg: PretrainConfig = PretrainConfig(),
-             out_dir: str | Path | None = None, eval_split: str | None = 'test', views: ViewSet | None = None,
-             keep_states: bool = False, resume: bool = False, curve: tuple[str, ...] = ()) -> tuple[ViewSet, dict]:
-    """Coarse then fine pre-training of `views` (default: fresh `default_views`); returns them and a report with, per stage,
-    held-out vectors and alignment metrics (unless `eval_split` is None), losses, seconds and (if `keep_states`) the weights.
-    With `out_dir`: a checkpoint per stage and `training.pt` after every epoch, which `resume` continues from.
-    `curve`: splits whose alignment is measured after every epoch too (`report['curve']`, one row per epoch and split).
+def pretrain(
+    enc: EncodedDataset, enc_cfg: EncoderConfig = EncoderConfig(),
+    cfg: PretrainConfig = PretrainConfig(), out_dir: str | Path | None = None,
+    eval_split: str | None = 'test', views: ViewSet | None = None, keep_states: bool = False,
+    resume: bool = False, curve: tuple[str, ...] = (),
+) -> tuple[ViewSet, PretrainReport]:
+    """Coarse then fine pre-training of `views` (default: fresh `default_views`); returns them and a
+    `PretrainReport`: per stage the held-out vectors and alignment metrics (unless `eval_split` is
+    None), losses, seconds and (if `keep_states`) the weights. With `out_dir`: a checkpoint per
+    stage and `training.pt` after every epoch, which `resume` continues from. `curve`: splits whose
+    alignment is measured after every epoch too (`report.curve`, one row per epoch and split).
     `cfg.select`: a split measured after every epoch; the views end with the weights of the epoch
-    (of either stage) whose `selection_score` there was best (`report['selected']` says which)."""
+    (of either stage) whose `selection_score` there was best (`report.selected` says which)."""
     if resume and not out_dir:
         raise ValueError('resume=True needs the out_dir that holds training.pt')
     if cfg.select == 'test': raise ValueError("select='test' would choose on test; select on 'dev'")
@@ -234,8 +251,7 @@ def pretrain(enc: EncodedDataset, enc_cfg: EncoderConfig = EncoderConfig(), cfg:
     settings = run_settings(enc, enc_cfg, cfg, eval_split, keep_states)
     path = Path(out_dir) / 'training.pt' if out_dir else None
     state = load_training_state(path, settings) if resume else None
-    fresh = {'metrics': {}, 'vectors': {}, 'history': [], 'seconds': {}, 'states': {}, 'curve': []}
-    report = restore_training_state(state, views, path) if state else fresh
+    report = PretrainReport(**restore_training_state(state, views, path) if state else {})
     def save(stage, epoch, measured, opt=None):
         if out_dir:
             save_training_state(
@@ -243,15 +259,15 @@ def pretrain(enc: EncodedDataset, enc_cfg: EncoderConfig = EncoderConfig(), cfg:
                 settings)
     def after(stage):
         if eval_split:
-            report['vectors'][stage] = heldout_vectors(views, enc, builder, eval_split)
-            report['metrics'][stage] = alignment_metrics(report['vectors'][stage])
+            report.vectors[stage] = heldout_vectors(views, enc, builder, eval_split)
+            report.metrics[stage] = alignment_metrics(report.vectors[stage])
         if keep_states:
-            report['states'][stage] = {
+            report.states[stage] = {
                 k: v.detach().cpu().clone() for k, v in views.state_dict().items()}
         if out_dir:
             save_checkpoint(
                 Path(out_dir) / f'{stage}.pt', views, stage, enc_cfg, cfg, enc.vocab,
-                report['history'])
+                report.history)
     if stage_todo(state, 'random') is not None: after('random'); save('random', 0, True)
     for stage, epochs in (('coarse', cfg.coarse_epochs), ('fine', cfg.fine_epochs)):
         # trained and measured before the resume
@@ -259,13 +275,13 @@ def pretrain(enc: EncodedDataset, enc_cfg: EncoderConfig = EncoderConfig(), cfg:
         opt = adam(views.parameters(), cfg.lr)
         # cut short: Adam's state as it was saved
         if first: opt.load_state_dict(state['optimizer'])
-        start, before = time.perf_counter(), report['seconds'].get(stage, 0.0)
+        start, before = time.perf_counter(), report.seconds.get(stage, 0.0)
         def epoch_end(row):
-            report['history'].append(row)
-            report['seconds'][stage] = round(before + time.perf_counter() - start, 1)
+            report.history.append(row)
+            report.seconds[stage] = round(before + time.perf_counter() - start, 1)
             measured = {s: alignment_metrics(heldout_vectors(views, enc, builder, s))
                         for s in dict.fromkeys([*curve, *([cfg.select] if cfg.select else [])])}
-            report['curve'] += [{'stage': stage, 'epoch': row['epoch'], 'split': s, **measured[s]}
+            report.curve += [{'stage': stage, 'epoch': row['epoch'], 'split': s, **measured[s]}
                                 for s in curve]
             if cfg.select:
                 score = selection_score(measured[cfg.select])
@@ -273,7 +289,7 @@ def pretrain(enc: EncodedDataset, enc_cfg: EncoderConfig = EncoderConfig(), cfg:
         position = lambda learn: {'stage': stage, 'epoch': learn.epoch + 1, 'measured': False}
         cbs = [Checkpoint(path, settings, report, position)] if out_dir else []
         train_stage(views, enc, stage, cfg, epochs, builder, opt, first, epoch_end, cbs)
-        if stage == 'fine' and 'selected_state' in report:
-            views.load_state_dict(report['selected_state'])
-        report['seconds'].setdefault(stage, 0.0); after(stage); save(stage, epochs, True)
+        if stage == 'fine' and report.selected_state is not None:
+            views.load_state_dict(report.selected_state)
+        report.seconds.setdefault(stage, 0.0); after(stage); save(stage, epochs, True)
     return views, report

@@ -264,7 +264,7 @@ def train_system(name: str, enc: EncodedDataset, seed: int = 0, cfg: RecommendCo
     cfg = replace(cfg, seed=seed)
     if name == 'c2crs' and views is None:
         views, report = pretrain(enc, enc_cfg, replace(pretrain_cfg, seed=seed, device=cfg.device))
-        info['pretrain s'] = round(sum(report['seconds'].values()), 1)
+        info['pretrain s'] = round(sum(report.seconds.values()), 1)
     set_seed(seed)
     model = build_model(name, enc, cfg, enc_cfg, views).to(get_device(cfg.device))
     history, _ = fit(model, enc, cfg)

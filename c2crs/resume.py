@@ -4,6 +4,7 @@
 
 # %% ../nbs/01c_resume.ipynb #r002
 from __future__ import annotations
+from dataclasses import is_dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -45,10 +46,11 @@ def set_rng_states(states: dict) -> None:
         torch.cuda.set_rng_state_all(states['cuda'])
 
 # %% ../nbs/01c_resume.ipynb #r011
-def save_training_state(path: str | Path, position: dict, model: nn.Module, opt: torch.optim.Optimizer | None,
-                        report: dict, settings: dict) -> Path:
+def save_training_state(path: str | Path, position: dict, model: nn.Module,
+                        opt: torch.optim.Optimizer | None, report, settings: dict) -> Path:
     """Atomically write all a resume needs: `position`, weights, optimizer, RNG states, the report
-    so far."""
+    so far (a dict, or a dataclass, saved as a dict of its fields)."""
+    if is_dataclass(report): report = vars(report)
     return save_plain(path, {'kind': 'training', 'settings': settings, **position,
                              'optimizer': opt.state_dict() if opt else None,
                              'state_dict': {k: v.cpu() for k, v in model.state_dict().items()},
@@ -70,7 +72,7 @@ def load_training_state(path: str | Path, settings: dict) -> dict | None:
     return state
 
 def restore_training_state(state: dict, model: nn.Module, path='training.pt') -> dict:
-    "Load `state`'s weights into `model` and its RNG states into torch; return its report."
+    "Load `state`'s weights into `model` and its RNG states into torch; return its report (a dict)."
     try: model.load_state_dict(state['state_dict'])
     except RuntimeError as e:
         why = str(e).splitlines()[0]
@@ -83,7 +85,7 @@ class Checkpoint(Callback):
     """After every epoch, write the training state to `path`: `position(learn)`, weights, optimizer,
     RNG, `report`."""
     order = 45
-    def __init__(self, path: str | Path, settings: dict, report: dict,
+    def __init__(self, path: str | Path, settings: dict, report,
                  position: Callable[[Learner], dict] = lambda learn: {'epoch': learn.epoch + 1}):
         self.path, self.settings, self.report, self.position = (
             Path(path), settings, report, position)

@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .pretrain import PretrainReport
+
 # %% auto #0
 __all__ = ['complete_rows', 'umap_frame', 'plot_umap', 'plot_stage_umaps', 'cosine_split', 'plot_cosine_hists', 'stage_table',
            'plot_entity_umaps']
@@ -56,13 +58,13 @@ def plot_umap(frame: pd.DataFrame, ax, title: str, n_links: int = 25):
     ax.set(title=title, xticks=[], yticks=[], xlabel='', ylabel='')
 
 # %% ../nbs/07_viz.ipynb #c011
-def plot_stage_umaps(report: dict, n: int = 200, seed: int = 0, title: str = ''):
+def plot_stage_umaps(report: PretrainReport, n: int = 200, seed: int = 0, title: str = ''):
     "One UMAP panel per pre-training stage in `report`, the same held-out dialogs in each."
     import matplotlib.pyplot as plt
-    stages = list(report['vectors'])
+    stages = list(report.vectors)
     fig, axes = plt.subplots(1, len(stages), figsize=(5 * len(stages), 4.6))
     for ax, stage in zip(axes, stages):
-        plot_umap(umap_frame(complete_rows(report['vectors'][stage], n, seed), seed), ax, stage)
+        plot_umap(umap_frame(complete_rows(report.vectors[stage], n, seed), seed), ax, stage)
     fig.suptitle(title or 'views of the same held-out dialogs (lines join one dialog\'s views)')
     fig.tight_layout()
     return fig
@@ -74,13 +76,13 @@ def cosine_split(a: Tensor, b: Tensor) -> tuple[np.ndarray, np.ndarray]:
     eye = torch.eye(len(a), dtype=torch.bool)
     return sims[eye].numpy(), sims[~eye].numpy()
 
-def plot_cosine_hists(report: dict, pair=('conversation', 'kg'), n: int = 300):
+def plot_cosine_hists(report: PretrainReport, pair=('conversation', 'kg'), n: int = 300):
     "Per stage, histograms of positive and negative cosines between two views."
     import matplotlib.pyplot as plt, seaborn as sns
-    stages = list(report['vectors'])
+    stages = list(report.vectors)
     fig, axes = plt.subplots(1, len(stages), figsize=(5 * len(stages), 3.4), sharey=True)
     for ax, stage in zip(axes, stages):
-        rows = complete_rows(report['vectors'][stage], n)
+        rows = complete_rows(report.vectors[stage], n)
         pos, neg = cosine_split(rows[pair[0]], rows[pair[1]])
         frame = pd.DataFrame(
             {'cosine': np.r_[pos, neg], 'pair': ['positive'] * len(pos) + ['negative'] * len(neg)})
@@ -92,9 +94,9 @@ def plot_cosine_hists(report: dict, pair=('conversation', 'kg'), n: int = 300):
     return fig
 
 # %% ../nbs/07_viz.ipynb #c017
-def stage_table(report: dict) -> pd.DataFrame:
+def stage_table(report: PretrainReport) -> pd.DataFrame:
     "Metrics (rows) by stage (columns)."
-    return pd.DataFrame(report['metrics'])
+    return pd.DataFrame(report.metrics)
 
 # %% ../nbs/07_viz.ipynb #e002
 @torch.no_grad()

@@ -18,7 +18,7 @@ def small():
 
 
 def test_coarse_then_fine_align_held_out_views(small):
-    m = small[1]['metrics']
+    m = small[1].metrics
     assert m['fine']['kg-review R@10'] > m['random']['kg-review R@10'] + 0.1   # catalogue pairs: every movie
     assert m['fine']['kg-review R@10'] > m['coarse']['kg-review R@10']
     assert m['fine']['word-entity R@1'] > m['random']['word-entity R@1']
@@ -28,7 +28,7 @@ def test_coarse_then_fine_align_held_out_views(small):
 def test_same_seed_same_numbers(small):
     enc, report = small
     again = pretrain(enc, cfg=PretrainConfig(coarse_epochs=2, fine_epochs=2))[1]
-    assert again['metrics'] == report['metrics'] and again['history'] == report['history']
+    assert again.metrics == report.metrics and again.history == report.history
 
 
 def test_checkpoints_are_plain_data_and_written_atomically(small, tmp_path):

@@ -162,7 +162,7 @@ def test_same_seed_same_run(tmp_path, recovery):
         ref_views, ref_report = run(tmp_path, enc=enc)
         views, report = pretrain(enc, TINY, CFG)                  # no out_dir: saving must not change the numbers
         assert torch.are_deterministic_algorithms_enabled()
-        assert report['history'] == ref_report['history'] and report['metrics'] == ref_report['metrics']
+        assert report.history == ref_report.history and report.metrics == ref_report.metrics
         ref_state = ref_views.state_dict()
         assert all(torch.equal(v, ref_state[k]) for k, v in views.state_dict().items())
 
@@ -189,6 +189,6 @@ def test_resume_keeps_the_epoch_selected_on_dev(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt): pretrain(enc, TINY, cfg, out_dir=tmp_path / 'cut', eval_split='dev')
     monkeypatch.setattr(Learner, 'one_epoch', real_epoch)
     views, resumed = pretrain(enc, TINY, cfg, out_dir=tmp_path / 'cut', eval_split='dev', resume=True)
-    assert resumed['selected'] == whole['selected']
+    assert resumed.selected == whole.selected
     assert all(torch.equal(whole_views.state_dict()[k], v) for k, v in views.state_dict().items())
-    assert all(torch.equal(resumed['selected_state'][k], v) for k, v in views.state_dict().items())
+    assert all(torch.equal(resumed.selected_state[k], v) for k, v in views.state_dict().items())
