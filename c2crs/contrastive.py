@@ -6,6 +6,7 @@
 from __future__ import annotations
 from dataclasses import dataclass
 from itertools import combinations
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -192,17 +193,23 @@ def catalogue_loss(views: ViewSet, items: Tensor, sentences: Tensor, temperature
 
 def stage_loss(stage: str, views: ViewSet, batch: dict[str, Tensor], triples: FineTriples | None = None,
                lam: float = 0.2, temperature: float = 0.07, ids: Tensor | None = None,
-               catalogue: dict[str, tuple[Tensor, Tensor]] | None = None
-               ) -> tuple[Tensor, dict[str, float]]:
-    """Pre-training loss: 'coarse' -> Eq. 4; 'fine' -> Eq. 7, fine + `lam` * coarse. Returns the loss and its parts.
-    `ids`: `negative_keys` of rows that must not be each other's negatives; `catalogue`: view name ->
-    `(items, sentences)` whose `catalogue_loss` joins the fine loss."""
+               catalogue: dict[str, tuple[Tensor, Tensor]] | None = None,
+               gather: Callable[[Tensor], Tensor] | None = None) -> tuple[Tensor, dict[str, float]]:
+    """Pre-training loss: 'coarse' -> Eq. 4; 'fine' -> Eq. 7, fine + `lam` * coarse. Returns the
+    loss and its parts. `ids`: `negative_keys` of rows that must not be each other's negatives;
+    `catalogue`: view name -> `(items, sentences)` whose `catalogue_loss` joins the fine loss;
+    `gather`: adds other processes' rows to this one's before the losses pair them (chapter 14)."""
     if stage not in ('coarse', 'fine'):
         raise ValueError(f"stage must be 'coarse' or 'fine', got {stage!r}")
+    rows = gather or (lambda x: x)
+    each = lambda d: {k: rows(v) for k, v in d.items()}
     outputs = views(batch)
-    coarse = coarse_loss(*coarse_inputs(views, outputs), temperature=temperature, ids=ids)
+    vectors, present = coarse_inputs(views, outputs)
+    ids = None if ids is None else rows(ids)
+    coarse = coarse_loss(each(vectors), each(present), temperature=temperature, ids=ids)
     if stage == 'coarse': return coarse, {'coarse': coarse.item()}
-    fine = fine_loss(*fine_units(views, outputs, triples), triples.entity, temperature)
+    units, present = fine_units(views, outputs, triples)
+    fine = fine_loss(each(units), each(present), rows(triples.entity), temperature)
     parts = {'coarse': coarse.item(), 'fine': fine.item()}
     for view, (items, sentences) in (catalogue or {}).items():
         if view not in views.views: continue

@@ -20,13 +20,14 @@ from .data import EncodedDataset, epoch_batches
 from .learner import CancelFit, Callback, ClipGrad, Evaluate, Learner, Progress, Timer
 from .resume import Checkpoint
 from .encoders import EncoderConfig, ViewSet, default_views
-from .contrastive import coarse_inputs, coarse_loss, negative_keys, stage_loss
+from .contrastive import negative_keys, stage_loss
+from .pretrain import PretrainConfig, pretrain
 from .recommend import RecommendConfig, build_model, evaluate, rec_loss
 
 # %% auto #0
 __all__ = ['rank', 'world_size', 'init_from_env', 'free_port', 'launch', 'shard', 'shard_sizes', 'gather_rows', 'batch_rows',
-           'ShardLoss', 'DataParallel', 'on_rank_zero', 'fit_recommender', 'kbrd_run', 'gathered_coarse', 'KeepGrads',
-           'coarse_grads']
+           'ShardLoss', 'DataParallel', 'on_rank_zero', 'fit_recommender', 'kbrd_run', 'KeepGrads', 'coarse_grads',
+           'pretrain_run']
 
 # %% ../nbs/14_distributed.ipynb #d005
 def rank() -> int:
@@ -89,9 +90,11 @@ def shard_sizes(n: int, world: int) -> list[int]:
     return [len(part) for part in torch.arange(n).tensor_split(world)]
 
 # %% ../nbs/14_distributed.ipynb #d012
-def gather_rows(x: Tensor, sizes: list[int]) -> Tensor:
-    "All ranks' rows of `x` in rank order (rank r holds `sizes[r]`); gradients go to their owner."
-    if len(sizes) == 1: return x
+def gather_rows(x: Tensor, sizes: list[int] | None = None) -> Tensor:
+    """All ranks' rows of `x` in rank order (rank r holds `sizes[r]`, gathered first if not given);
+    gradients go back to their owner."""
+    if world_size() == 1: return x
+    if sizes is None: sizes = gather_rows(torch.tensor([len(x)]), [1] * world_size()).tolist()
     pad = max(sizes) - len(x)
     padded = torch.cat([x, x.new_zeros(pad, *x.shape[1:])]) if pad else x
     gathered = funcol.all_gather_single(padded.contiguous(), 0, dist.group.WORLD)
@@ -121,7 +124,7 @@ class ShardLoss(nn.Module):
     def forward(self, batch: dict[str, Tensor]):
         sizes = shard_sizes(batch_rows(batch), world_size())
         part = shard(batch, rank(), len(sizes))
-        if self.gathers: return self.loss(part, sizes)
+        if self.gathers: return self.loss(part, gather=gather_rows)
         out = self.loss(part)
         loss, parts = out if isinstance(out, tuple) else (out, None)
         share = sizes[rank()] / sum(sizes)
@@ -174,18 +177,6 @@ def kbrd_run(enc: EncodedDataset, enc_cfg: EncoderConfig, cfg: RecommendConfig,
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     return {'history': history, 'state': state}
 
-# %% ../nbs/14_distributed.ipynb #d027
-def gathered_coarse(views: ViewSet, temperature: float = 0.07, mask_false_negatives: bool = True):
-    "The coarse loss of the whole batch from this rank's shard (a `ShardLoss(gathers=True)` loss)."
-    def loss(part: dict[str, Tensor], sizes: list[int]):
-        vectors, present = coarse_inputs(views, views(part))
-        vectors = {k: gather_rows(v, sizes) for k, v in vectors.items()}
-        present = {k: gather_rows(v, sizes) for k, v in present.items()}
-        ids = gather_rows(negative_keys(part), sizes) if mask_false_negatives else None
-        value = coarse_loss(vectors, present, temperature, ids=ids)
-        return value, {'coarse': value.item()}
-    return loss
-
 # %% ../nbs/14_distributed.ipynb #d029
 class KeepGrads(Callback):
     "Keep the first batch's loss and gradients, then end training (a check, not a run)."
@@ -196,11 +187,17 @@ class KeepGrads(Callback):
         raise CancelFit
 
 def coarse_grads(enc: EncodedDataset, enc_cfg: EncoderConfig, batch: dict[str, Tensor]) -> dict:
-    "The coarse loss of `batch` and its gradients: chapter 05's loss alone, gathered in `launch`."
+    "The coarse loss of `batch` and its gradients, its rows gathered under `launch` (a worker)."
     set_seed(0)
     views = default_views(len(enc.vocab), enc.ds.kg, enc_cfg)
-    if world_size() == 1: loss = lambda b: stage_loss('coarse', views, b, ids=negative_keys(b))
-    else: loss = gathered_coarse(views)
+    loss = lambda b, gather=None: stage_loss('coarse', views, b, ids=negative_keys(b), gather=gather)
     keep = KeepGrads()
     Learner(views, lambda epoch: [batch], loss, cbs=[DataParallel(gathers=True), keep]).fit(1)
     return {'loss': keep.loss, 'grads': keep.grads}
+
+# %% ../nbs/14_distributed.ipynb #d034
+def pretrain_run(enc: EncodedDataset, enc_cfg: EncoderConfig, cfg: PretrainConfig) -> dict:
+    "Pre-train both stages (data-parallel under `launch`): history, dev alignment, weights."
+    views, report = pretrain(enc, enc_cfg, cfg, eval_split='dev', cbs=[DataParallel(gathers=True)])
+    state = {k: v.detach().clone() for k, v in views.state_dict().items()}
+    return {'history': report.history, 'metrics': report.metrics, 'state': state}

@@ -88,7 +88,7 @@ class StageLoss(Callback):
             for n, b in self.enc.banks.items()
             if self.stage == 'fine' and self.cfg.catalogue and n in self.views.views}
         self.i = 0
-    def __call__(self, batch: dict[str, Tensor]) -> tuple[Tensor, dict]:
+    def __call__(self, batch: dict[str, Tensor], gather=None) -> tuple[Tensor, dict]:
         cfg, device = self.cfg, self.device
         triples = triples_to(self.builder(batch), device) if self.stage == 'fine' else None
         ids = negative_keys(batch).to(device) if cfg.mask_false_negatives else None
@@ -98,7 +98,7 @@ class StageLoss(Callback):
             if self.i < len(c)}
         self.i += 1
         return stage_loss(self.stage, self.views, to_device(batch, device), triples, cfg.lam,
-                          cfg.temperature, ids, catalogue)
+                          cfg.temperature, ids, catalogue, gather)
 
 # %% ../nbs/06_pretrain.ipynb #x001
 def train_stage(views: ViewSet, enc: EncodedDataset, stage: str, cfg: PretrainConfig, epochs: int,
@@ -231,7 +231,7 @@ def pretrain(
     enc: EncodedDataset, enc_cfg: EncoderConfig = EncoderConfig(),
     cfg: PretrainConfig = PretrainConfig(), out_dir: str | Path | None = None,
     eval_split: str | None = 'test', views: ViewSet | None = None, keep_states: bool = False,
-    resume: bool = False, curve: tuple[str, ...] = (),
+    resume: bool = False, curve: tuple[str, ...] = (), cbs: tuple = (),
 ) -> tuple[ViewSet, PretrainReport]:
     """Coarse then fine pre-training of `views` (default: fresh `default_views`); returns them and a
     `PretrainReport`: per stage the held-out vectors and alignment metrics (unless `eval_split` is
@@ -239,7 +239,8 @@ def pretrain(
     stage and `training.pt` after every epoch, which `resume` continues from. `curve`: splits whose
     alignment is measured after every epoch too (`report.curve`, one row per epoch and split).
     `cfg.select`: a split measured after every epoch; the views end with the weights of the epoch
-    (of either stage) whose `selection_score` there was best (`report.selected` says which)."""
+    (of either stage) whose `selection_score` there was best (`report.selected` says which).
+    `cbs`: more `Learner` callbacks for both stages (chapter 14's `DataParallel`)."""
     if resume and not out_dir:
         raise ValueError('resume=True needs the out_dir that holds training.pt')
     if cfg.select == 'test': raise ValueError("select='test' would choose on test; select on 'dev'")
@@ -287,8 +288,8 @@ def pretrain(
                 score = selection_score(measured[cfg.select])
                 keep_if_best(report, views, stage, row['epoch'], score)
         position = lambda learn: {'stage': stage, 'epoch': learn.epoch + 1, 'measured': False}
-        cbs = [Checkpoint(path, settings, report, position)] if out_dir else []
-        train_stage(views, enc, stage, cfg, epochs, builder, opt, first, epoch_end, cbs)
+        more = [*cbs, *([Checkpoint(path, settings, report, position)] if out_dir else [])]
+        train_stage(views, enc, stage, cfg, epochs, builder, opt, first, epoch_end, more)
         if stage == 'fine' and report.selected_state is not None:
             views.load_state_dict(report.selected_state)
         report.seconds.setdefault(stage, 0.0); after(stage); save(stage, epochs, True)
