@@ -440,9 +440,10 @@ def dev_perplexity(gen: Generator, enc: EncodedDataset, split: str = 'dev', batc
         n += int((targets != PAD).sum())
     return perplexity(nll, n)
 
-def train_generator(gen: Generator, enc: EncodedDataset, cfg: ConverseConfig = ConverseConfig()) -> list[dict]:
+def train_generator(gen: Generator, enc: EncodedDataset, cfg: ConverseConfig = ConverseConfig(),
+                    cbs: tuple = ()) -> list[dict]:
     """Teacher forcing with the instance-weighted loss (a `Learner`); the train loss and dev
-    perplexity per epoch."""
+    perplexity per epoch. `cbs`: more `Learner` callbacks (chapter 14's `DataParallel`)."""
     set_seed(cfg.seed); dev = get_device(cfg.device); gen.to(dev)
     examples = enc.examples['generate', 'train']
     counts = response_frequencies(examples, gen.vocab_size)
@@ -453,7 +454,7 @@ def train_generator(gen: Generator, enc: EncodedDataset, cfg: ConverseConfig = C
     epochs = max(cfg.epochs, -(-cfg.min_steps // max(1, -(-len(examples) // cfg.batch_size))))
     cbs = [
         ClipGrad(cfg.clip), Evaluate(lambda g: {'ppl': dev_perplexity(g, enc)}), Timer(),
-        Progress()]
+        Progress(), *cbs]
     learn = Learner(gen, lambda epoch: epoch_batches(examples, enc, cfg, epoch), loss, cfg.lr, cbs)
     return learn.fit(epochs)
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_distributed.ipynb #d002
 from __future__ import annotations
-import io, os, socket, traceback
+import io, os, socket, time, traceback
 from queue import Empty
 from typing import Callable
 
@@ -16,18 +16,19 @@ from torch.distributed import _functional_collectives as funcol
 from torch.nn.parallel import DistributedDataParallel
 
 from .core import set_seed
-from .data import EncodedDataset, epoch_batches
-from .learner import CancelFit, Callback, ClipGrad, Evaluate, Learner, Progress, Timer
+from .data import PAD, EncodedDataset, epoch_batches
+from .learner import CancelFit, Callback, Evaluate, Learner, Progress
 from .resume import Checkpoint
 from .encoders import EncoderConfig, ViewSet, default_views
 from .contrastive import negative_keys, stage_loss
 from .pretrain import PretrainConfig, pretrain
-from .recommend import RecommendConfig, build_model, evaluate, rec_loss
+from .converse import ConverseConfig, GeneratorConfig, build_generator, train_generator
+from .recommend import RecommendConfig, build_model, fit, rec_loss
 
 # %% auto #0
 __all__ = ['rank', 'world_size', 'init_from_env', 'free_port', 'launch', 'shard', 'shard_sizes', 'gather_rows', 'batch_rows',
-           'ShardLoss', 'DataParallel', 'on_rank_zero', 'fit_recommender', 'kbrd_run', 'KeepGrads', 'coarse_grads',
-           'pretrain_run']
+           'row_share', 'ShardLoss', 'DataParallel', 'on_rank_zero', 'kbrd_run', 'KeepGrads', 'coarse_grads',
+           'pretrain_run', 'token_share', 'generator_run', 'throughput']
 
 # %% ../nbs/14_distributed.ipynb #d005
 def rank() -> int:
@@ -115,11 +116,16 @@ def batch_rows(batch: dict[str, Tensor]) -> int:
     "How many examples a collated batch holds."
     return len(next(iter(batch.values())))
 
+def row_share(part: dict[str, Tensor], batch: dict[str, Tensor]) -> float:
+    "The share of `batch`'s rows that `part` holds (for losses that are means over rows)."
+    return batch_rows(part) / batch_rows(batch)
+
 class ShardLoss(nn.Module):
     "This rank's part of `loss` on a global batch, in a module DistributedDataParallel can wrap."
-    def __init__(self, model: nn.Module, loss: Callable, gathers: bool = False):
+    def __init__(self, model: nn.Module, loss: Callable, gathers: bool = False,
+                 share: Callable = row_share):
         super().__init__()
-        self.model, self.loss, self.gathers = model, loss, gathers
+        self.model, self.loss, self.gathers, self.share = model, loss, gathers, share
 
     def forward(self, batch: dict[str, Tensor]):
         sizes = shard_sizes(batch_rows(batch), world_size())
@@ -127,7 +133,7 @@ class ShardLoss(nn.Module):
         if self.gathers: return self.loss(part, gather=gather_rows)
         out = self.loss(part)
         loss, parts = out if isinstance(out, tuple) else (out, None)
-        share = sizes[rank()] / sum(sizes)
+        share = self.share(part, batch)
         total = (loss.detach() * share).reshape(1)
         dist.all_reduce(total)
         return loss * share * len(sizes), parts or {'loss': total.item()}
@@ -136,13 +142,15 @@ class ShardLoss(nn.Module):
 class DataParallel(Callback):
     "Train data-parallel under torch.distributed: DDP around the loss, each rank on its shard."
     order = -10
-    def __init__(self, gathers: bool = False, find_unused: bool = True):
-        self.gathers, self.find_unused = gathers, find_unused
+    def __init__(self, gathers: bool = False, find_unused: bool = True, share: Callable = row_share):
+        self.gathers, self.find_unused, self.share = gathers, find_unused, share
     def before_fit(self, learn):
         if world_size() == 1: return
         learn.loss_fn = DistributedDataParallel(
-            ShardLoss(learn.model, learn.loss_fn, self.gathers),
+            ShardLoss(learn.model, learn.loss_fn, self.gathers, self.share),
             find_unused_parameters=self.find_unused)
+        for cb in learn.cbs:
+            if isinstance(cb, Evaluate): cb.fn = on_rank_zero(cb.fn)
         if rank():
             learn.cbs = [cb for cb in learn.cbs if not isinstance(cb, (Progress, Checkpoint))]
 
@@ -156,24 +164,11 @@ def on_rank_zero(fn: Callable) -> Callable:
     return run
 
 # %% ../nbs/14_distributed.ipynb #d021
-def fit_recommender(model: nn.Module, enc: EncodedDataset, cfg: RecommendConfig,
-                    epochs: int) -> list[dict]:
-    "Fine-tune `model` for `epochs` epochs, data-parallel under torch.distributed; the history."
-    examples = enc.examples['recommend', 'train']
-    dev_examples = enc.examples['recommend', 'dev']
-    dev = on_rank_zero(lambda m: evaluate(m, dev_examples, enc.ds.kg, enc.reviews))
-    cbs = [DataParallel(find_unused=False), ClipGrad(cfg.clip),
-           Evaluate(dev, keys=('R@1', 'R@10', 'R@50')), Timer(), Progress()]
-    learn = Learner(model, lambda epoch: epoch_batches(examples, enc, cfg, epoch),
-                    lambda batch: rec_loss(model, batch), cfg.lr, cbs)
-    return learn.fit(epochs)
-
-def kbrd_run(enc: EncodedDataset, enc_cfg: EncoderConfig, cfg: RecommendConfig,
-             epochs: int) -> dict:
+def kbrd_run(enc: EncodedDataset, enc_cfg: EncoderConfig, cfg: RecommendConfig) -> dict:
     "Train KBRD's recommender from `cfg.seed`: its history and final weights (a `launch` worker)."
     set_seed(cfg.seed)
     model = build_model('kbrd', enc, cfg, enc_cfg)
-    history = fit_recommender(model, enc, cfg, epochs)
+    history, _ = fit(model, enc, cfg, cbs=[DataParallel(find_unused=False)])
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     return {'history': history, 'state': state}
 
@@ -201,3 +196,33 @@ def pretrain_run(enc: EncodedDataset, enc_cfg: EncoderConfig, cfg: PretrainConfi
     views, report = pretrain(enc, enc_cfg, cfg, eval_split='dev', cbs=[DataParallel(gathers=True)])
     state = {k: v.detach().clone() for k, v in views.state_dict().items()}
     return {'history': report.history, 'metrics': report.metrics, 'state': state}
+
+# %% ../nbs/14_distributed.ipynb #d043
+def token_share(part: dict[str, Tensor], batch: dict[str, Tensor]) -> float:
+    "The share of `batch`'s reply tokens (after BOS, PAD excluded) that `part` holds."
+    real = lambda b: (b['response_tokens'][:, 1:] != PAD).sum().item()
+    return real(part) / real(batch)
+
+def generator_run(enc: EncodedDataset, enc_cfg: EncoderConfig, gen_cfg: GeneratorConfig,
+                  cfg: ConverseConfig) -> dict:
+    "Train a generator on fresh encoders: history and final weights (a `launch` worker)."
+    gen = build_generator(enc, gen_cfg, enc_cfg=enc_cfg, seed=cfg.seed)
+    history = train_generator(gen, enc, cfg, cbs=[DataParallel(share=token_share)])
+    return {'history': history, 'state': {k: v.detach().clone() for k, v in gen.state_dict().items()}}
+
+# %% ../nbs/14_distributed.ipynb #d039
+def throughput(enc: EncodedDataset, enc_cfg: EncoderConfig, batch_size: int = 64) -> dict:
+    "Examples per second of one recommender epoch and one coarse epoch (a `launch` worker too)."
+    examples, out = enc.examples['recommend', 'train'], {}
+    rcfg = RecommendConfig(batch_size=batch_size)
+    set_seed(0); model = build_model('kbrd', enc, rcfg, enc_cfg)
+    learn = Learner(model, lambda epoch: epoch_batches(examples, enc, rcfg, epoch),
+                    lambda batch: rec_loss(model, batch), cbs=[DataParallel(find_unused=False)])
+    start = time.perf_counter(); learn.fit(1)
+    out['recommender'] = len(examples) / (time.perf_counter() - start)
+    views = default_views(len(enc.vocab), enc.ds.kg, enc_cfg)
+    pcfg = PretrainConfig(coarse_epochs=1, fine_epochs=0, batch_size=batch_size)
+    start = time.perf_counter()
+    pretrain(enc, enc_cfg, pcfg, eval_split=None, views=views, cbs=[DataParallel(gathers=True)])
+    out['coarse pre-training'] = len(examples) / (time.perf_counter() - start)
+    return {k: round(v, 1) for k, v in out.items()}

@@ -221,8 +221,10 @@ def rec_loss(model: nn.Module, batch: dict[str, Tensor]) -> Tensor:
     return nn.functional.cross_entropy(model(batch)[keep], batch['target_item'][keep])
 
 # %% ../nbs/08_recommend.ipynb #c035
-def fit(model: nn.Module, enc: EncodedDataset, cfg: RecommendConfig = RecommendConfig()) -> tuple[list[dict], dict]:
-    "Train with early stopping on dev R@1 + R@50; load and return the best state with the history."
+def fit(model: nn.Module, enc: EncodedDataset, cfg: RecommendConfig = RecommendConfig(),
+        cbs: tuple = ()) -> tuple[list[dict], dict]:
+    """Train with early stopping on dev R@1 + R@50; load and return the best state with the history.
+    `cbs`: more `Learner` callbacks (chapter 14's `DataParallel`)."""
     examples, device = enc.examples['recommend', 'train'], next(model.parameters()).device
     # a model may bring its own loss (multi-task)
     def loss(batch):
@@ -231,7 +233,8 @@ def fit(model: nn.Module, enc: EncodedDataset, cfg: RecommendConfig = RecommendC
     dev = lambda m: evaluate(m, enc.examples['recommend', 'dev'], enc.ds.kg, enc.reviews)
     stop = EarlyStopping(lambda m: m['R@1'] + m['R@50'], cfg.patience, cfg.min_epochs)
     cbs = [
-        ClipGrad(cfg.clip), Evaluate(dev, keys=('R@1', 'R@10', 'R@50')), Timer(), Progress(), stop]
+        ClipGrad(cfg.clip), Evaluate(dev, keys=('R@1', 'R@10', 'R@50')), Timer(), Progress(), stop,
+        *cbs]
     learn = Learner(
         model, lambda epoch: epoch_batches(examples, enc, cfg, epoch), loss, cfg.lr, cbs)
     return learn.fit(cfg.epochs), stop.state

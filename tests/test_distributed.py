@@ -7,6 +7,7 @@ import torch
 from c2crs import distributed
 from c2crs.data import batches
 from c2crs.distributed import launch, shard, shard_sizes
+from c2crs.converse import ConverseConfig, GeneratorConfig
 from c2crs.pretrain import PretrainConfig
 from c2crs.recommend import RecommendConfig
 from conftest import TINY
@@ -38,8 +39,8 @@ def test_data_parallel_recommender_trains_like_one_process(tiny_world):
     "KBRD's recommender, 2 epochs: per-epoch loss and dev metrics, and the final weights, agree."
     _, enc = tiny_world
     cfg = RecommendConfig(batch_size=9, epochs=2)     # batches of 9 split 5 + 4: uneven shards
-    one = distributed.kbrd_run(enc, NO_DROPOUT, cfg, 2)
-    two = launch(distributed.kbrd_run, 2, enc, NO_DROPOUT, cfg, 2)
+    one = distributed.kbrd_run(enc, NO_DROPOUT, cfg)
+    two = launch(distributed.kbrd_run, 2, enc, NO_DROPOUT, cfg)
     for a, b in zip(one['history'], two[0]['history']):
         assert b['loss'] == pytest.approx(a['loss'], abs=1e-4)
         assert {k: v for k, v in a.items() if k.startswith('dev')} == {
@@ -61,3 +62,15 @@ def test_data_parallel_pretraining_matches_one_process(tiny_world):
     for name, weight in one['state'].items():     # recall on 13 dialogs may flip on a near-tie
         torch.testing.assert_close(two[0]['state'][name], weight, atol=1e-4, rtol=1e-3, msg=name)
         assert torch.equal(two[0]['state'][name], two[1]['state'][name])
+
+
+def test_data_parallel_generator_matches_one_process(tiny_world):
+    "The generator's token-mean loss, shards weighted by their reply tokens: same losses and weights."
+    _, enc = tiny_world
+    gen_cfg = dataclasses.replace(GeneratorConfig(), dropout=0.0, n_layers=1, ffn_dim=32)
+    cfg = ConverseConfig(epochs=1, batch_size=25)
+    one = distributed.generator_run(enc, NO_DROPOUT, gen_cfg, cfg)
+    two = launch(distributed.generator_run, 2, enc, NO_DROPOUT, gen_cfg, cfg)
+    assert two[0]['history'][0]['loss'] == pytest.approx(one['history'][0]['loss'], abs=1e-4)
+    for name, weight in one['state'].items():
+        torch.testing.assert_close(two[0]['state'][name], weight, atol=1e-4, rtol=1e-3, msg=name)
