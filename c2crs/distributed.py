@@ -142,7 +142,7 @@ class ShardLoss(nn.Module):
 class DataParallel(Callback):
     "Train data-parallel under torch.distributed: DDP around the loss, each rank on its shard."
     order = -10
-    def __init__(self, gathers: bool = False, find_unused: bool = True, share: Callable = row_share):
+    def __init__(self, gathers: bool = False, find_unused: bool = False, share: Callable = row_share):
         self.gathers, self.find_unused, self.share = gathers, find_unused, share
     def before_fit(self, learn):
         if world_size() == 1: return
@@ -168,7 +168,7 @@ def kbrd_run(enc: EncodedDataset, enc_cfg: EncoderConfig, cfg: RecommendConfig) 
     "Train KBRD's recommender from `cfg.seed`: its history and final weights (a `launch` worker)."
     set_seed(cfg.seed)
     model = build_model('kbrd', enc, cfg, enc_cfg)
-    history, _ = fit(model, enc, cfg, cbs=[DataParallel(find_unused=False)])
+    history, _ = fit(model, enc, cfg, cbs=[DataParallel()])
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     return {'history': history, 'state': state}
 
@@ -207,7 +207,7 @@ def generator_run(enc: EncodedDataset, enc_cfg: EncoderConfig, gen_cfg: Generato
                   cfg: ConverseConfig) -> dict:
     "Train a generator on fresh encoders: history and final weights (a `launch` worker)."
     gen = build_generator(enc, gen_cfg, enc_cfg=enc_cfg, seed=cfg.seed)
-    history = train_generator(gen, enc, cfg, cbs=[DataParallel(share=token_share)])
+    history = train_generator(gen, enc, cfg, cbs=[DataParallel(find_unused=True, share=token_share)])
     return {'history': history, 'state': {k: v.detach().clone() for k, v in gen.state_dict().items()}}
 
 # %% ../nbs/14_distributed.ipynb #d039
@@ -217,7 +217,7 @@ def throughput(enc: EncodedDataset, enc_cfg: EncoderConfig, batch_size: int = 64
     rcfg = RecommendConfig(batch_size=batch_size)
     set_seed(0); model = build_model('kbrd', enc, rcfg, enc_cfg)
     learn = Learner(model, lambda epoch: epoch_batches(examples, enc, rcfg, epoch),
-                    lambda batch: rec_loss(model, batch), cbs=[DataParallel(find_unused=False)])
+                    lambda batch: rec_loss(model, batch), cbs=[DataParallel()])
     start = time.perf_counter(); learn.fit(1)
     out['recommender'] = len(examples) / (time.perf_counter() - start)
     views = default_views(len(enc.vocab), enc.ds.kg, enc_cfg)
