@@ -198,7 +198,7 @@ def stage_loss(stage: str, views: ViewSet, batch: dict[str, Tensor], triples: Fi
     """Pre-training loss: 'coarse' -> Eq. 4; 'fine' -> Eq. 7, fine + `lam` * coarse. Returns the
     loss and its parts. `ids`: `negative_keys` of rows that must not be each other's negatives;
     `catalogue`: view name -> `(items, sentences)` whose `catalogue_loss` joins the fine loss;
-    `gather`: adds other processes' rows to this one's before the losses pair them (chapter 14)."""
+    `gather`: adds other processes' rows to this one's before the losses pair them (chapter 09b)."""
     if stage not in ('coarse', 'fine'):
         raise ValueError(f"stage must be 'coarse' or 'fine', got {stage!r}")
     rows = gather or (lambda x: x)

@@ -443,7 +443,7 @@ def dev_perplexity(gen: Generator, enc: EncodedDataset, split: str = 'dev', batc
 def train_generator(gen: Generator, enc: EncodedDataset, cfg: ConverseConfig = ConverseConfig(),
                     cbs: tuple = ()) -> list[dict]:
     """Teacher forcing with the instance-weighted loss (a `Learner`); the train loss and dev
-    perplexity per epoch. `cbs`: more `Learner` callbacks (chapter 14's `DataParallel`)."""
+    perplexity per epoch. `cbs`: more `Learner` callbacks (chapter 09b's `DataParallel`)."""
     set_seed(cfg.seed); dev = get_device(cfg.device); gen.to(dev)
     examples = enc.examples['generate', 'train']
     counts = response_frequencies(examples, gen.vocab_size)

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['set_seed', 'get_device', 'adam', 'project_root', 'shared_data_dir', 'DataError', 'SkipLog', 'atomic_write_bytes',
-           'save_json', 'save_plain', 'save_model', 'load_checkpoint', 'format_table', 'markdown_table',
-           'expected_ranks']
+__all__ = ['set_seed', 'get_device', 'rank', 'world_size', 'adam', 'project_root', 'shared_data_dir', 'DataError', 'SkipLog',
+           'atomic_write_bytes', 'save_json', 'save_plain', 'save_model', 'load_checkpoint', 'format_table',
+           'markdown_table', 'expected_ranks']
 
 # %% ../nbs/00_core.ipynb #c005
 def set_seed(seed: int, deterministic: bool = True) -> None:
@@ -35,6 +36,15 @@ def get_device(prefer: str | None = None) -> torch.device:
     "`prefer` if given, else CUDA when available, else CPU."
     if prefer: return torch.device(prefer)
     return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+
+# %% ../nbs/00_core.ipynb #p001
+def rank() -> int:
+    "This process's rank (0 when not distributed)."
+    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+
+def world_size() -> int:
+    "How many processes train together (1 when not distributed)."
+    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
 
 # %% ../nbs/00_core.ipynb #a001
 def adam(params, lr: float = 1e-3) -> torch.optim.Adam:

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .core import adam, get_device, save_model, set_seed
+from .core import adam, get_device, rank, save_model, set_seed
 from .data import (
     EncodedDataset, Example, ReviewBank, batches, epoch_batches, pad_reviews, to_device)
 from .learner import AfterEpoch, Callback, ClipGrad, Learner, Progress, TrainConfig
@@ -240,7 +240,7 @@ def pretrain(
     alignment is measured after every epoch too (`report.curve`, one row per epoch and split).
     `cfg.select`: a split measured after every epoch; the views end with the weights of the epoch
     (of either stage) whose `selection_score` there was best (`report.selected` says which).
-    `cbs`: more `Learner` callbacks for both stages (chapter 14's `DataParallel`)."""
+    `cbs`: more `Learner` callbacks for both stages (chapter 09b's `DataParallel`)."""
     if resume and not out_dir:
         raise ValueError('resume=True needs the out_dir that holds training.pt')
     if cfg.select == 'test': raise ValueError("select='test' would choose on test; select on 'dev'")
@@ -253,8 +253,9 @@ def pretrain(
     path = Path(out_dir) / 'training.pt' if out_dir else None
     state = load_training_state(path, settings) if resume else None
     report = PretrainReport(**restore_training_state(state, views, path) if state else {})
+    writes = out_dir and rank() == 0      # every process may resume; rank 0 alone writes
     def save(stage, epoch, measured, opt=None):
-        if out_dir:
+        if writes:
             save_training_state(
                 path, {'stage': stage, 'epoch': epoch, 'measured': measured}, views, opt, report,
                 settings)
@@ -265,7 +266,7 @@ def pretrain(
         if keep_states:
             report.states[stage] = {
                 k: v.detach().cpu().clone() for k, v in views.state_dict().items()}
-        if out_dir:
+        if writes:
             save_checkpoint(
                 Path(out_dir) / f'{stage}.pt', views, stage, enc_cfg, cfg, enc.vocab,
                 report.history)

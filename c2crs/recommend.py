@@ -224,7 +224,7 @@ def rec_loss(model: nn.Module, batch: dict[str, Tensor]) -> Tensor:
 def fit(model: nn.Module, enc: EncodedDataset, cfg: RecommendConfig = RecommendConfig(),
         cbs: tuple = ()) -> tuple[list[dict], dict]:
     """Train with early stopping on dev R@1 + R@50; load and return the best state with the history.
-    `cbs`: more `Learner` callbacks (chapter 14's `DataParallel`)."""
+    `cbs`: more `Learner` callbacks (chapter 09b's `DataParallel`)."""
     examples, device = enc.examples['recommend', 'train'], next(model.parameters()).device
     # a model may bring its own loss (multi-task)
     def loss(batch):
@@ -258,8 +258,9 @@ def build_model(name: str, enc: EncodedDataset, cfg: RecommendConfig, enc_cfg: E
 # %% ../nbs/08_recommend.ipynb #c038
 def train_system(name: str, enc: EncodedDataset, seed: int = 0, cfg: RecommendConfig = RecommendConfig(),
                  enc_cfg: EncoderConfig = EncoderConfig(), views: ViewSet | None = None,
-                 pretrain_cfg: PretrainConfig = PretrainConfig()):
-    "A trained scorer for system `name` (one of `SYSTEMS`) and a dict about its training."
+                 pretrain_cfg: PretrainConfig = PretrainConfig(), cbs: tuple = ()):
+    """A trained scorer for system `name` (one of `SYSTEMS`) and a dict about its training. `cbs`:
+    more callbacks for `fit`."""
     train, kg, start = enc.examples['recommend', 'train'], enc.ds.kg, time.perf_counter()
     info = {'system': name, 'seed': seed}
     if name == 'popularity': return Popularity(train, kg), info
@@ -270,7 +271,7 @@ def train_system(name: str, enc: EncodedDataset, seed: int = 0, cfg: RecommendCo
         info['pretrain s'] = round(sum(report.seconds.values()), 1)
     set_seed(seed)
     model = build_model(name, enc, cfg, enc_cfg, views).to(get_device(cfg.device))
-    history, _ = fit(model, enc, cfg)
+    history, _ = fit(model, enc, cfg, cbs)
     best = max(history, key=lambda h: h['dev R@1'] + h['dev R@50'])
     return model, info | {'epochs': len(history), 'best epoch': best['epoch'], 'history': history,
                           'train s': round(time.perf_counter() - start, 1)}

@@ -11,7 +11,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from .core import DataError, load_checkpoint, save_plain
+from .core import DataError, load_checkpoint, rank, save_plain
 from .learner import Callback, Learner
 
 # %% auto #0
@@ -83,12 +83,12 @@ def restore_training_state(state: dict, model: nn.Module, path='training.pt') ->
 # %% ../nbs/01c_resume.ipynb #r016
 class Checkpoint(Callback):
     """After every epoch, write the training state to `path`: `position(learn)`, weights, optimizer,
-    RNG, `report`."""
+    RNG, `report` (rank 0 alone, where several processes train one model)."""
     order = 45
     def __init__(self, path: str | Path, settings: dict, report,
                  position: Callable[[Learner], dict] = lambda learn: {'epoch': learn.epoch + 1}):
         self.path, self.settings, self.report, self.position = (
             Path(path), settings, report, position)
     def after_epoch(self, learn):
-        save_training_state(
+        if rank() == 0: save_training_state(
             self.path, self.position(learn), learn.model, learn.opt, self.report, self.settings)

@@ -1,4 +1,4 @@
-"""Data parallelism (chapter 14): two gloo processes on this machine train what one process trains."""
+"""Data parallelism (chapter 09b): two gloo processes on this machine train what one process trains."""
 import dataclasses
 
 import pytest
