@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from torch import nn, Tensor
 
-from .core import get_device, markdown_table, save_json, set_seed
+from .core import get_device, markdown_table, save_json, set_seed, world_size
 from .data import EncodedDataset, encode_dataset
 from .movieworld import MovieWorldConfig, generate_movieworld, shuffled_reviews
 from .redial import DatasetUnavailable, dataset_problem, load_dataset, split_subset
@@ -23,6 +23,7 @@ from .pretrain import PretrainConfig, catalogue_chunks, pretrain, triples_to
 from .recommend import (
     Popularity, RecommendConfig, Recommender, RepeatContext, build_model, evaluate, fit, rec_loss,
     recommend_speed)
+from .distributed import DataParallel
 from .converse import (ConverseConfig, GeneratorConfig, build_generator, evaluate_generator,
                             bleu_signature, recommender_item_filler, train_generator)
 
@@ -30,11 +31,12 @@ from .converse import (ConverseConfig, GeneratorConfig, build_generator, evaluat
 __all__ = ['BASELINES', 'CONTROLS', 'ABLATIONS', 'EXTENSIONS', 'GENERATORS', 'PAPER', 'PAPER_COLUMNS', 'ZERO_SHOT', 'NO_TRANSFER',
            'SELECTION', 'GENERATION_ONLY', 'REC_COLUMNS', 'GEN_COLUMNS', 'TEST_SPLITS', 'SHARED', 'BenchConfig',
            'rss_bytes', 'measured', 'without_edges', 'ablation_views', 'thinned', 'MultiTask', 'multi_task_model',
-           'pretrained_views', 'train_recommender', 'zero_shot_examples', 'zero_shot_metrics', 'run_recommender',
-           'dev_sweep', 'train_reply_model', 'run_generator', 'bench_plan', 'run_key', 'training_settings',
-           'run_settings', 'with_new_settings', 'same_settings', 'load_results', 'run_bench', 'mean_std', 'summarize',
-           'cell', 'task_table', 'beats', 'paired_gap', 'target_checks', 'bench_report', 'merge_results',
-           'bench_groups', 'group_folder', 'run_group', 'cpu_count', 'run_parallel', 'bench_config', 'bench_command']
+           'multi_task_run', 'pretrained_views', 'train_recommender', 'zero_shot_examples', 'zero_shot_metrics',
+           'run_recommender', 'dev_sweep', 'train_reply_model', 'run_generator', 'bench_plan', 'run_key',
+           'training_settings', 'run_settings', 'with_new_settings', 'same_settings', 'load_results', 'run_bench',
+           'mean_std', 'summarize', 'cell', 'task_table', 'beats', 'paired_gap', 'target_checks', 'bench_report',
+           'merge_results', 'bench_groups', 'group_folder', 'run_group', 'cpu_count', 'run_parallel', 'bench_config',
+           'bench_command']
 
 # %% ../nbs/10_bench.ipynb #c005
 BASELINES = ('popularity', 'repeat', 'textcnn', 'kbrd', 'c2crs')
@@ -153,10 +155,13 @@ class MultiTask(nn.Module):
     def forward(self, batch: dict[str, Tensor]) -> Tensor: return self.recommender(batch)
     def score(self, batch: dict[str, Tensor], examples=None) -> Tensor:
         return self.recommender.score(batch)
-    def loss(self, batch: dict[str, Tensor]) -> Tensor:
+    def loss(self, batch: dict[str, Tensor], gather=None) -> tuple[Tensor, dict]:
         """Eq. 9 on the batch + Eq. 7 on its rows thinned to the pre-training batch size (+ the next
-        catalogue chunk)."""
-        part, device = thinned(batch, self.cfg.batch_size), batch['target'].device
+        catalogue chunk). `gather`: as `stage_loss`'s, when `batch` is one rank's shard (chapter
+        09b): the contrastive rows are gathered, and the shard's Eq. 9 is weighted by its share."""
+        world, device = world_size() if gather else 1, batch['target'].device
+        ranks = lambda x: gather(x.reshape(1), [1] * world) if gather else x.reshape(1)
+        part = thinned(batch, -(-self.cfg.batch_size // world))
         triples = triples_to(self.builder({k: v.cpu() for k, v in part.items()}), device)
         chunk = None
         if self.catalogue:
@@ -164,9 +169,12 @@ class MultiTask(nn.Module):
             chunk = {'review': (items.to(device), reviews.to(device))}
             self.steps += 1
         ids = negative_keys(part) if self.cfg.mask_false_negatives else None
-        contrastive, _ = stage_loss(
-            'fine', self.views, part, triples, self.cfg.lam, self.cfg.temperature, ids, chunk)
-        return rec_loss(self.recommender, batch) + contrastive
+        contrastive, _ = stage_loss('fine', self.views, part, triples, self.cfg.lam,
+                                    self.cfg.temperature, ids, chunk, gather)
+        rows, rec = (batch['target_item'] >= 0).sum(), rec_loss(self.recommender, batch)
+        counts, sums = ranks(rows), ranks(rec.detach() * rows)     # every rank's
+        mean = (sums.sum() / counts.sum()).item()                   # the whole batch's Eq. 9
+        return rec * world * rows / counts.sum() + contrastive, {'loss': mean + contrastive.item()}
 
 # %% ../nbs/10_bench.ipynb #c022
 def multi_task_model(enc: EncodedDataset, cfg: RecommendConfig, enc_cfg: EncoderConfig, pre: PretrainConfig) -> MultiTask:
@@ -181,6 +189,15 @@ def multi_task_model(enc: EncodedDataset, cfg: RecommendConfig, enc_cfg: Encoder
         catalogue_chunks(enc, -(-len(train) // cfg.batch_size), pre.seed) if pre.catalogue else None
     )
     return MultiTask(views, rec, TripleBuilder(enc.ds.kg, enc.vocab, enc.reviews), pre, catalogue)
+
+# %% ../nbs/10_bench.ipynb #c023b
+def multi_task_run(enc: EncodedDataset, enc_cfg: EncoderConfig, cfg: RecommendConfig,
+                   pre: PretrainConfig) -> dict:
+    "Train the multi-task ablation (data-parallel under `launch`): its history and final weights."
+    set_seed(cfg.seed)
+    model = multi_task_model(enc, cfg, enc_cfg, pre)
+    history, _ = fit(model, enc, cfg, cbs=[DataParallel(gathers=True)])
+    return {'history': history, 'state': {k: v.detach().clone() for k, v in model.state_dict().items()}}
 
 # %% ../nbs/10_bench.ipynb #c025
 def pretrained_views(variant: str, enc: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict) -> ViewSet:

@@ -4,12 +4,11 @@
 
 # %% ../nbs/12_cli.ipynb #c002
 from __future__ import annotations
-import json, time
-import copy
+import contextlib, copy, io, json, os, sys, time
 from dataclasses import asdict
 from pathlib import Path
 
-from .core import DataError, format_table, save_json, save_model, set_seed
+from .core import DataError, format_table, rank, save_json, save_model, set_seed, world_size
 from .redial import DatasetUnavailable, folder_of, load_dataset
 from .data import dataset_stats, encode_dataset, plot_overview
 from .movieworld import MovieWorldConfig, view_signal_probe
@@ -20,6 +19,7 @@ from .recommend import RecommendConfig, evaluate, train_system
 from .converse import (
     ConverseConfig, GeneratorConfig, build_generator, evaluate_generator, recommender_item_filler,
     train_generator)
+from .distributed import DataParallel, init_from_env, token_share, torchrun
 
 # %% auto #0
 __all__ = ['dataset_arg', 'run_folder_name', 'open_dataset', 'describe_data', 'pretrain_views', 'recommend_step', 'converse_step',
@@ -58,13 +58,15 @@ def pretrain_views(enc, out: Path, cfg: PretrainConfig, umap: bool = True, resum
     """Pre-train (coarse, fine; `resume`: from `checkpoints/training.pt`), write checkpoints and
     alignment figures; return the views and their metrics."""
     import matplotlib.pyplot as plt
-    views, report = pretrain(enc, EncoderConfig(), cfg, out_dir=out / 'checkpoints', resume=resume)
+    views, report = pretrain(enc, EncoderConfig(), cfg, out_dir=out / 'checkpoints', resume=resume,
+                             cbs=[DataParallel(gathers=True)])
     table = {
         m: {s: report.metrics[s][m] for s in report.metrics}
         for m in report.metrics['random']}
     print('alignment of the views on held-out dialogs, by stage', format_table(table), sep='\n')
-    plot_cosine_hists(report).savefig(out / 'alignment_cosines.png', dpi=110)
-    if umap:
+    if rank() == 0:
+        plot_cosine_hists(report).savefig(out / 'alignment_cosines.png', dpi=110)
+    if umap and rank() == 0:
         plot_stage_umaps(report, title=f'{enc.ds.name}: views of held-out dialogs').savefig(
             out / 'alignment_umap.png', dpi=110)
     plt.close('all')
@@ -76,13 +78,14 @@ def recommend_step(enc, views, cfg: RecommendConfig, out: Path, systems=('popula
     test metrics per system, the C2-CRS model."""
     results = {}
     for name in systems:
-        scorer, info = train_system(name, enc, cfg.seed, cfg, views=views)
+        scorer, info = train_system(name, enc, cfg.seed, cfg, views=views, cbs=[DataParallel()])
         results[name] = evaluate(
             scorer, enc.examples['recommend', 'test'], enc.ds.kg, enc.reviews
         ) | {k: info[k] for k in ('epochs', 'train s') if k in info}
-    save_model(
-        out / 'checkpoints' / 'recommender.pt', 'recommender', scorer, enc.vocab,
-        encoder_config=EncoderConfig(), config=cfg, history=info['history'])
+    if rank() == 0:
+        save_model(
+            out / 'checkpoints' / 'recommender.pt', 'recommender', scorer, enc.vocab,
+            encoder_config=EncoderConfig(), config=cfg, history=info['history'])
     shown = ['R@1', 'R@10', 'R@50', 'new R@10', 'NDCG@10', 'MRR@10']
     print(
         'recommendation, test split (whole catalogue)',
@@ -91,10 +94,11 @@ def recommend_step(enc, views, cfg: RecommendConfig, out: Path, systems=('popula
 
 def converse_step(enc, views, scorer, cfg: ConverseConfig, out: Path, max_replies: int | None = None) -> dict:
     """Train the C2-CRS generator on a copy of the views; test metrics with `<item>` filled by
-    `scorer`; sample replies."""
+    `scorer`; sample replies (on rank 0)."""
     gen_cfg = GeneratorConfig()
     gen = build_generator(enc, gen_cfg, copy.deepcopy(views), seed=cfg.seed)
-    history = train_generator(gen, enc, cfg)
+    history = train_generator(gen, enc, cfg, cbs=[DataParallel(find_unused=True, share=token_share)])
+    if rank(): return {}                    # rank 0 alone decodes the test split
     metrics, replies = evaluate_generator(
         gen, enc, 'test', fill_item=recommender_item_filler(scorer, enc.ds.kg),
         max_examples=max_replies)
@@ -114,39 +118,46 @@ def run_pipeline(dataset: str = 'movieworld', out: str | Path = 'runs/movieworld
                  umap: bool = True, rec_cfg: RecommendConfig | None = None, conv_cfg: ConverseConfig | None = None,
                  resume: bool = False, data=None) -> dict:
     """Load `dataset` (or take the loaded `data`), then run every stage into the run folder `out`
-    (`resume`: pre-training from its last epoch); return (and save) the metrics."""
+    (`resume`: pre-training from its last epoch); return (and save) the metrics. Under `torchrun`
+    every stage trains data-parallel and rank 0 alone prints and writes."""
     import matplotlib; matplotlib.use('Agg')
-    out, start = Path(out), time.perf_counter()
+    init_from_env()
+    out, start, lead = Path(out), time.perf_counter(), rank() == 0
     cfg, rec_cfg = pretrain_cfg or PretrainConfig(seed=seed), rec_cfg or RecommendConfig(
         epochs=20, seed=seed)
     conv_cfg = conv_cfg or ConverseConfig(seed=seed, min_steps=200)
     # before anything is written
     ds = data if data is not None else load_dataset(dataset, seed, n_dialogs)
     set_seed(seed)
-    save_json(
-        {
-            'dataset': dataset, 'seed': seed, 'n_dialogs': n_dialogs,
-            'descriptions': bool(ds.descriptions), 'pretrain': asdict(cfg),
-            'recommend': asdict(rec_cfg), 'converse': asdict(conv_cfg)},
-        out / 'config.json')
-    metrics = {'dataset': ds.name, 'stats': describe_data(ds, out)}
-    if dataset == 'movieworld':
-        metrics['view_signal_probe'] = probe = view_signal_probe(ds)
-        print('view-signal probe (test split, simple scorers)', format_table(probe), sep='\n')
-    enc = encode_dataset(ds)
-    views, metrics['pretrain'] = pretrain_views(enc, out, cfg, umap, resume)
-    metrics['recommend'], scorer = recommend_step(enc, views, rec_cfg, out)
-    metrics['generate'] = converse_step(enc, views, scorer, conv_cfg, out)
-    metrics['wall_seconds'] = round(time.perf_counter() - start, 1)
-    save_json(metrics, out / 'metrics.json')
-    print(f'run folder: {out.resolve()} ({metrics["wall_seconds"]} s)')
+    with contextlib.redirect_stdout(sys.stdout if lead else io.StringIO()):
+        if lead: save_json(
+            {
+                'dataset': dataset, 'seed': seed, 'n_dialogs': n_dialogs, 'processes': world_size(),
+                'descriptions': bool(ds.descriptions), 'pretrain': asdict(cfg),
+                'recommend': asdict(rec_cfg), 'converse': asdict(conv_cfg)},
+            out / 'config.json')
+        metrics = {'dataset': ds.name, 'stats': describe_data(ds, out) if lead else None}
+        if dataset == 'movieworld' and lead:
+            metrics['view_signal_probe'] = probe = view_signal_probe(ds)
+            print('view-signal probe (test split, simple scorers)', format_table(probe), sep='\n')
+        enc = encode_dataset(ds)
+        views, metrics['pretrain'] = pretrain_views(enc, out, cfg, umap, resume)
+        metrics['recommend'], scorer = recommend_step(enc, views, rec_cfg, out)
+        metrics['generate'] = converse_step(enc, views, scorer, conv_cfg, out)
+        metrics['wall_seconds'] = round(time.perf_counter() - start, 1)
+        if lead: save_json(metrics, out / 'metrics.json')
+        print(f'run folder: {out.resolve()} ({metrics["wall_seconds"]} s)')
     return metrics
 
 # %% ../nbs/12_cli.ipynb #c015
 def run_command(dataset: str, out: str | None, seed: int, n_dialogs: int, coarse_epochs: int,
                 fine_epochs: int, rec_epochs: int, gen_epochs: int | None, descriptions: bool,
-                no_umap: bool, resume: bool):
-    "What `c2crs_run` does with its flags (chapter 13): the whole pipeline into a run folder."
+                no_umap: bool, resume: bool, nproc: int = 1):
+    """What `c2crs_run` does with its flags (chapter 13): the whole pipeline into a run folder, in
+    `nproc` processes started by `torchrun` (chapter 09b) if more than one."""
+    if nproc > 1 and 'RANK' not in os.environ:
+        flags = dict(locals()); del flags['nproc']
+        return torchrun('c2crs_run', nproc, flags)
     cfg = PretrainConfig(coarse_epochs=coarse_epochs, fine_epochs=fine_epochs, seed=seed)
     conv = ConverseConfig(
         epochs=gen_epochs or ConverseConfig.epochs, min_steps=0 if gen_epochs else 200, seed=seed)

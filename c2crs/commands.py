@@ -28,7 +28,8 @@ def c2crs_run(dataset: str = 'movieworld', # or redial-small, redial-3k, inspire
               gen_epochs: int = None,      # generator epochs (default: enough for 200 steps, >= 3)
               descriptions: bool = False,  # the movies' plots as a fourth view (ReDial, INSPIRED)
               no_umap: bool = False,       # skip the UMAP figure (saves numba's ~30 s compile)
-              resume: bool = False):       # continue pre-training after its last epoch (same flags)
+              resume: bool = False,        # continue pre-training after its last epoch (same flags)
+              nproc: int = 1):             # processes training together (torchrun; a GPU each)
     "Run the pipeline on a dataset into a run folder: config, stats, checkpoints, figures, metrics."
     return run_in('cli', 'run_command', locals())
 

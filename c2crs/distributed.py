@@ -28,7 +28,8 @@ from .recommend import RecommendConfig, build_model, fit, rec_loss
 # %% auto #0
 __all__ = ['init_from_env', 'free_port', 'launch', 'shard', 'shard_sizes', 'gather_rows', 'batch_rows', 'row_share', 'ShardLoss',
            'DataParallel', 'on_rank_zero', 'kbrd_run', 'KeepGrads', 'coarse_grads', 'pretrain_run', 'Killed',
-           'KillAfter', 'resume_run', 'token_share', 'generator_run', 'StartClock', 'throughput']
+           'KillAfter', 'resume_run', 'token_share', 'generator_run', 'torchrun_args', 'torchrun', 'StartClock',
+           'throughput']
 
 # %% ../nbs/09b_distributed.ipynb #d005
 def init_from_env(backend: str | None = None) -> bool:
@@ -226,6 +227,25 @@ def generator_run(enc: EncodedDataset, enc_cfg: EncoderConfig, gen_cfg: Generato
     gen = build_generator(enc, gen_cfg, enc_cfg=enc_cfg, seed=cfg.seed)
     history = train_generator(gen, enc, cfg, cbs=[DataParallel(find_unused=True, share=token_share)])
     return {'history': history, 'state': {k: v.detach().clone() for k, v in gen.state_dict().items()}}
+
+# %% ../nbs/09b_distributed.ipynb #d061
+def torchrun_args(command: str, nproc: int, flags: dict) -> list[str]:
+    """The command line that runs console script `command` with `flags` (None and False left out) in
+    `nproc` processes on this machine."""
+    bin_dirs = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get('PATH', '')])
+    script = shutil.which(command, path=bin_dirs)
+    if script is None: raise SystemExit(f'{command}: not found; install c2crs (pip install -e .)')
+    args = [f'--{k}' if v is True else f'--{k}={v}' for k, v in flags.items()
+            if v is not None and v is not False]
+    return [sys.executable, '-m', 'torch.distributed.run', '--standalone',
+            f'--nproc_per_node={nproc}', script, *args]
+
+def torchrun(command: str, nproc: int, flags: dict) -> None:
+    "Run console script `command` with `flags` in `nproc` processes started by `torchrun`."
+    threads = str(max(1, (os.cpu_count() or 1) // nproc))
+    env = {'OMP_NUM_THREADS': threads} | dict(os.environ)      # the caller's choice wins
+    if code := subprocess.call(torchrun_args(command, nproc, flags), env=env):
+        raise SystemExit(f'{command}: a process of {nproc} failed (exit status {code})')
 
 # %% ../nbs/09b_distributed.ipynb #d039
 class StartClock(Callback):

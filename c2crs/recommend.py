@@ -227,9 +227,9 @@ def fit(model: nn.Module, enc: EncodedDataset, cfg: RecommendConfig = RecommendC
     `cbs`: more `Learner` callbacks (chapter 09b's `DataParallel`)."""
     examples, device = enc.examples['recommend', 'train'], next(model.parameters()).device
     # a model may bring its own loss (multi-task)
-    def loss(batch):
+    def loss(batch, **kwargs):                  # kwargs: DataParallel's gather, for model.loss
         batch = to_device(batch, device)
-        return model.loss(batch) if hasattr(model, 'loss') else rec_loss(model, batch)
+        return model.loss(batch, **kwargs) if hasattr(model, 'loss') else rec_loss(model, batch)
     dev = lambda m: evaluate(m, enc.examples['recommend', 'dev'], enc.ds.kg, enc.reviews)
     stop = EarlyStopping(lambda m: m['R@1'] + m['R@50'], cfg.patience, cfg.min_epochs)
     cbs = [
