@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from torch import nn, Tensor
 
-from .core import get_device, markdown_table, save_json, set_seed, world_size
+from .core import get_device, markdown_table, save_json, set_seed, state_copy, world_size
 from .data import EncodedDataset, encode_dataset
 from .movieworld import MovieWorldConfig, generate_movieworld, shuffled_reviews
 from .redial import DatasetUnavailable, dataset_problem, load_dataset, split_subset
@@ -23,20 +23,20 @@ from .pretrain import PretrainConfig, catalogue_chunks, pretrain, triples_to
 from .recommend import (
     Popularity, RecommendConfig, Recommender, RepeatContext, build_model, evaluate, fit, rec_loss,
     recommend_speed)
-from .distributed import DataParallel
+from .distributed import DataParallel, launch, throughput
 from .converse import (ConverseConfig, GeneratorConfig, build_generator, evaluate_generator,
                             bleu_signature, recommender_item_filler, train_generator)
 
 # %% auto #0
 __all__ = ['BASELINES', 'CONTROLS', 'ABLATIONS', 'EXTENSIONS', 'GENERATORS', 'PAPER', 'PAPER_COLUMNS', 'ZERO_SHOT', 'NO_TRANSFER',
-           'SELECTION', 'GENERATION_ONLY', 'REC_COLUMNS', 'GEN_COLUMNS', 'TEST_SPLITS', 'SHARED', 'BenchConfig',
-           'rss_bytes', 'measured', 'without_edges', 'ablation_views', 'thinned', 'MultiTask', 'multi_task_model',
-           'multi_task_run', 'pretrained_views', 'train_recommender', 'zero_shot_examples', 'zero_shot_metrics',
-           'run_recommender', 'dev_sweep', 'train_reply_model', 'run_generator', 'bench_plan', 'run_key',
-           'training_settings', 'run_settings', 'with_new_settings', 'same_settings', 'load_results', 'run_bench',
-           'mean_std', 'summarize', 'cell', 'task_table', 'beats', 'paired_gap', 'target_checks', 'bench_report',
-           'merge_results', 'bench_groups', 'group_folder', 'run_group', 'cpu_count', 'run_parallel', 'bench_config',
-           'bench_command']
+           'SELECTION', 'GENERATION_ONLY', 'REC_COLUMNS', 'GEN_COLUMNS', 'TEST_SPLITS', 'SHARED', 'SCALING',
+           'BenchConfig', 'rss_bytes', 'measured', 'without_edges', 'ablation_views', 'thinned', 'MultiTask',
+           'multi_task_model', 'multi_task_run', 'pretrained_views', 'train_recommender', 'zero_shot_examples',
+           'zero_shot_metrics', 'run_recommender', 'dev_sweep', 'train_reply_model', 'run_generator', 'bench_plan',
+           'run_key', 'training_settings', 'run_settings', 'with_new_settings', 'same_settings', 'load_results',
+           'run_bench', 'mean_std', 'summarize', 'cell', 'task_table', 'beats', 'paired_gap', 'target_checks',
+           'bench_report', 'merge_results', 'bench_groups', 'group_folder', 'run_group', 'cpu_count', 'run_parallel',
+           'bench_config', 'bench_command', 'measured_throughput', 'scaling_rows', 'run_scaling', 'scaling_report']
 
 # %% ../nbs/10_bench.ipynb #c005
 BASELINES = ('popularity', 'repeat', 'textcnn', 'kbrd', 'c2crs')
@@ -197,7 +197,7 @@ def multi_task_run(enc: EncodedDataset, enc_cfg: EncoderConfig, cfg: RecommendCo
     set_seed(cfg.seed)
     model = multi_task_model(enc, cfg, enc_cfg, pre)
     history, _ = fit(model, enc, cfg, cbs=[DataParallel(gathers=True)])
-    return {'history': history, 'state': {k: v.detach().clone() for k, v in model.state_dict().items()}}
+    return {'history': history, 'state': state_copy(model)}
 
 # %% ../nbs/10_bench.ipynb #c025
 def pretrained_views(variant: str, enc: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict) -> ViewSet:
@@ -265,7 +265,7 @@ def zero_shot_metrics(scorer, data: EncodedDataset) -> dict:
 
 def run_recommender(variant: str, enc: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict) -> dict:
     """Train `variant`, evaluate it on the test split (and zero-shot on another dataset's); metrics (and, for
-    C2-CRS, speed), epochs, seconds (training, evaluation), peak memory."""
+    C2-CRS, speed), epochs, the best epoch's dev metrics, seconds (training, evaluation), peak memory."""
     data = without_edges(enc) if variant == 'w/o SD' else enc
     (scorer, history), seconds, gib = measured(train_recommender, variant, data, seed, cfg, cache)
     best = max(history, key=lambda h: h['dev R@1'] + h['dev R@50'], default={'epoch': 0})
@@ -278,7 +278,8 @@ def run_recommender(variant: str, enc: EncodedDataset, seed: int, cfg: BenchConf
         metrics |= zero_shot_metrics(scorer, data)
     return {
         'task': 'recommend', 'system': variant, 'seed': seed, **metrics, 'epochs': len(history),
-        'best epoch': best['epoch'], 'seconds': seconds,
+        'best epoch': best['epoch'], **{k: v for k, v in best.items() if k.startswith('dev ')},
+        'seconds': seconds,
         'eval seconds': round(time.perf_counter() - start, 1), 'peak GiB': gib}
 
 
@@ -640,10 +641,15 @@ def bench_config(quick: bool = False, datasets: str | None = None, seeds: int | 
 
 # %% ../nbs/10_bench.ipynb #c056
 def bench_command(out: str, quick: bool, datasets: str | None, seeds: int | None,
-                  systems: str | None, no_generate: bool, merge: str | None, jobs: int):
-    "What `c2crs_bench` does with its flags (chapter 13): run or merge, write bench.md, print it."
+                  systems: str | None, no_generate: bool, merge: str | None, jobs: int,
+                  scaling: bool = False):
+    """What `c2crs_bench` does with its flags (chapter 13): run, merge or measure scaling; write
+    bench.md (or scaling.json) and print it."""
     try: cfg = bench_config(quick, datasets, seeds, systems, not no_generate)
     except ValueError as e: raise SystemExit(f'c2crs_bench: {e}') from None
+    if scaling:
+        names = cfg.datasets if datasets else ('movieworld', 'redial-3k')
+        return print(scaling_report(run_scaling(names, out)))
     if merge:
         return print(bench_report(merge_results(merge.split(','), out, training_settings(cfg))))
     start = time.perf_counter()
@@ -653,3 +659,38 @@ def bench_command(out: str, quick: bool, datasets: str | None, seeds: int | None
         + f'\nWall time of this invocation: {time.perf_counter() - start:.0f} s.\n')
     (Path(out) / 'bench.md').write_text(report)
     print(report)
+
+# %% ../nbs/10_bench.ipynb #sc01
+SCALING = (('1 process', 1, False), ('2 processes', 2, False), ('1 process, bf16', 1, True))
+
+def measured_throughput(enc: EncodedDataset, enc_cfg: EncoderConfig, epochs: int,
+                        bf16: bool = False) -> dict:
+    "Chapter 09b's `throughput` and this process's peak memory while it ran (a `launch` worker)."
+    speeds, _, peak = measured(throughput, enc, enc_cfg, 64, epochs, bf16)
+    return speeds | {'peak GiB': peak}
+
+def scaling_rows(enc: EncodedDataset, epochs: int, enc_cfg: EncoderConfig = EncoderConfig()) -> dict:
+    "Examples per second of every stage and the peak memory per process, in each `SCALING` setting."
+    return {label: measured_throughput(enc, enc_cfg, epochs, bf16) if n == 1
+            else launch(measured_throughput, n, enc, enc_cfg, epochs, bf16)[0]
+            for label, n, bf16 in SCALING}
+
+def run_scaling(datasets: tuple[str, ...], out: str | Path) -> dict:
+    """`scaling_rows` per dataset (three epochs per stage on MovieWorld, one elsewhere) with its
+    training examples and the views' parameter count, written to `out/scaling.json`."""
+    results = {}
+    for name in datasets:
+        enc = encode_dataset(load_dataset(name))
+        views = default_views(len(enc.vocab), enc.ds.kg, EncoderConfig())
+        results[name] = {
+            'examples': len(enc.examples['recommend', 'train']),
+            'parameters': sum(p.numel() for p in views.parameters()),
+            'rows': scaling_rows(enc, 3 if name == 'movieworld' else 1)}
+        save_json(results, Path(out) / 'scaling.json')
+    return results
+
+def scaling_report(results: dict) -> str:
+    "A markdown table per dataset: examples per second of each stage, and peak GiB, per setting."
+    return '\n\n'.join(
+        f"{name}, {r['examples']:,} training examples:\n\n"
+        + markdown_table(r['rows'], 'examples per second') for name, r in results.items())

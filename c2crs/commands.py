@@ -41,7 +41,8 @@ def c2crs_bench(out: str = 'runs/bench',   # folder for bench.json and bench.md
                 systems: str = None,       # comma-separated systems and ablations (default: all)
                 no_generate: bool = False, # recommenders only (no generator runs)
                 merge: str = None,         # comma-separated bench folders to combine into --out
-                jobs: int = 1):            # worker processes, one (dataset, seed) group each
+                jobs: int = 1,             # worker processes, one (dataset, seed) group each
+                scaling: bool = False):    # measure examples/s (1, 2 processes, bf16) instead
     "Train and evaluate every system and ablation; write bench.json (runs) and bench.md (tables)."
     return run_in('bench', 'bench_command', locals())
 

@@ -18,7 +18,7 @@ from sacrebleu.metrics import BLEU
 from .core import get_device, set_seed
 from .data import (
     BOS, EOS, ITEM, PAD, EncodedDataset, Example, batches, epoch_batches, label_tokens, to_device)
-from .learner import ClipGrad, Evaluate, Learner, Progress, Timer, TrainConfig
+from .learner import Autocast, ClipGrad, Evaluate, Learner, Progress, Timer, TrainConfig
 from .encoders import EncoderConfig, ViewSet, default_views
 from .recommend import recommend
 
@@ -315,10 +315,10 @@ def _target_logp(self: Generator, batch: dict) -> Tensor:
     h, targets = self.hidden(mem, tokens[:, :-1]), tokens[:, 1:]
     # no logits for padding
     scored = targets != PAD
-    # (n_scored, V)
-    logits = h[scored] @ self.embed.weight.T * self.scale
+    # (n_scored, V); log-probabilities in float32 even under bf16 autocast
+    logits = (h[scored] @ self.embed.weight.T * self.scale).float()
     # (B, T); 0 at padding
-    vocab = h.new_zeros(targets.shape)
+    vocab = logits.new_zeros(targets.shape)
     vocab[scored] = logits.gather(-1, targets[scored, None]).squeeze(-1) - logits.logsumexp(-1)
     if not self.copy: return vocab
     query, log_g, log_1g = self.copy_inputs(mem, h)
@@ -454,7 +454,7 @@ def train_generator(gen: Generator, enc: EncodedDataset, cfg: ConverseConfig = C
     epochs = max(cfg.epochs, -(-cfg.min_steps // max(1, -(-len(examples) // cfg.batch_size))))
     cbs = [
         ClipGrad(cfg.clip), Evaluate(lambda g: {'ppl': dev_perplexity(g, enc)}), Timer(),
-        Progress(), *cbs]
+        Progress(), *cbs, *([Autocast(dev)] if cfg.bf16 else [])]
     learn = Learner(gen, lambda epoch: epoch_batches(examples, enc, cfg, epoch), loss, cfg.lr, cbs)
     return learn.fit(epochs)
 

@@ -16,8 +16,8 @@ from torch import Tensor
 
 # %% auto #0
 __all__ = ['set_seed', 'get_device', 'rank', 'world_size', 'adam', 'project_root', 'shared_data_dir', 'DataError', 'SkipLog',
-           'atomic_write_bytes', 'save_json', 'save_plain', 'save_model', 'load_checkpoint', 'format_table',
-           'markdown_table', 'expected_ranks']
+           'atomic_write_bytes', 'save_json', 'save_plain', 'save_model', 'load_checkpoint', 'state_copy',
+           'format_table', 'markdown_table', 'expected_ranks']
 
 # %% ../nbs/00_core.ipynb #c005
 def set_seed(seed: int, deterministic: bool = True) -> None:
@@ -132,6 +132,11 @@ def load_checkpoint(path: str | Path) -> dict:
         why = str(e).partition('\n')[0] or 'empty or truncated file'
         raise DataError(
             path, 'checkpoint', f"not a plain-data checkpoint: {type(e).__name__}: {why}") from None
+
+# %% ../nbs/00_core.ipynb #ck04
+def state_copy(model: torch.nn.Module) -> dict[str, Tensor]:
+    "A copy of `model`'s weights (its `state_dict`) on the CPU that later training leaves alone."
+    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
 
 # %% ../nbs/00_core.ipynb #t008
 def format_table(rows: dict[str, dict]) -> str:

@@ -16,9 +16,9 @@ from torch import Tensor, nn
 from torch.distributed import _functional_collectives as funcol
 from torch.nn.parallel import DistributedDataParallel
 
-from .core import rank, set_seed, world_size
+from .core import rank, set_seed, state_copy, world_size
 from .data import PAD, EncodedDataset, epoch_batches
-from .learner import AfterEpoch, CancelFit, Callback, Evaluate, Learner, Progress
+from .learner import AfterEpoch, Autocast, CancelFit, Callback, Evaluate, Learner, Progress
 from .encoders import EncoderConfig, ViewSet, default_views
 from .contrastive import negative_keys, stage_loss
 from .pretrain import PretrainConfig, pretrain
@@ -92,7 +92,8 @@ def gather_rows(x: Tensor, sizes: list[int] | None = None) -> Tensor:
     """All ranks' rows of `x` in rank order (rank r holds `sizes[r]`, gathered first if not given);
     gradients go back to their owner."""
     if world_size() == 1: return x
-    if sizes is None: sizes = gather_rows(torch.tensor([len(x)]), [1] * world_size()).tolist()
+    if sizes is None:
+        sizes = gather_rows(torch.tensor([len(x)], device=x.device), [1] * world_size()).tolist()
     pad = max(sizes) - len(x)
     padded = torch.cat([x, x.new_zeros(pad, *x.shape[1:])]) if pad else x
     gathered = funcol.all_gather_single(padded.contiguous(), 0, dist.group.WORLD)
@@ -165,8 +166,7 @@ def kbrd_run(enc: EncodedDataset, enc_cfg: EncoderConfig, cfg: RecommendConfig) 
     set_seed(cfg.seed)
     model = build_model('kbrd', enc, cfg, enc_cfg)
     history, _ = fit(model, enc, cfg, cbs=[DataParallel()])
-    state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    return {'history': history, 'state': state}
+    return {'history': history, 'state': state_copy(model)}
 
 # %% ../nbs/09b_distributed.ipynb #d029
 class KeepGrads(Callback):
@@ -193,8 +193,7 @@ def pretrain_run(enc: EncodedDataset, enc_cfg: EncoderConfig, cfg: PretrainConfi
     `pretrain` takes them): history, dev alignment, weights."""
     views, report = pretrain(enc, enc_cfg, cfg, out_dir, 'dev', resume=resume,
                              cbs=[DataParallel(gathers=True), *cbs])
-    state = {k: v.detach().clone() for k, v in views.state_dict().items()}
-    return {'history': report.history, 'metrics': report.metrics, 'state': state}
+    return {'history': report.history, 'metrics': report.metrics, 'state': state_copy(views)}
 
 # %% ../nbs/09b_distributed.ipynb #d051
 class Killed(Exception):
@@ -226,7 +225,7 @@ def generator_run(enc: EncodedDataset, enc_cfg: EncoderConfig, gen_cfg: Generato
     "Train a generator on fresh encoders: history and final weights (a `launch` worker)."
     gen = build_generator(enc, gen_cfg, enc_cfg=enc_cfg, seed=cfg.seed)
     history = train_generator(gen, enc, cfg, cbs=[DataParallel(find_unused=True, share=token_share)])
-    return {'history': history, 'state': {k: v.detach().clone() for k, v in gen.state_dict().items()}}
+    return {'history': history, 'state': state_copy(gen)}
 
 # %% ../nbs/09b_distributed.ipynb #d061
 def torchrun_args(command: str, nproc: int, flags: dict) -> list[str]:
@@ -253,20 +252,22 @@ class StartClock(Callback):
     def before_epoch(self, learn): learn.start = time.perf_counter()
 
 def throughput(enc: EncodedDataset, enc_cfg: EncoderConfig, batch_size: int = 64,
-               epochs: int = 3) -> dict:
-    """Training examples per second: the recommender's fastest of `epochs` epochs, and coarse
-    pre-training over `epochs` epochs (a `launch` worker too)."""
+               epochs: int = 3, bf16: bool = False) -> dict:
+    """Training examples per second: the recommender's fastest of `epochs` epochs, and each
+    pre-training stage over `epochs` epochs (`bf16`: under autocast; a `launch` worker too)."""
     examples, out = enc.examples['recommend', 'train'], {}
-    rcfg = RecommendConfig(batch_size=batch_size)
+    rcfg = RecommendConfig(batch_size=batch_size, bf16=bf16)
     set_seed(0); model = build_model('kbrd', enc, rcfg, enc_cfg)
     seconds = AfterEpoch(lambda learn: times.append(time.perf_counter() - learn.start))
     learn = Learner(model, lambda epoch: epoch_batches(examples, enc, rcfg, epoch),
-                    lambda batch: rec_loss(model, batch), cbs=[DataParallel(), StartClock(), seconds])
+                    lambda batch: rec_loss(model, batch),
+                    cbs=[DataParallel(), StartClock(), seconds, *([Autocast('cpu')] if bf16 else [])])
     times = []; learn.fit(epochs)
     out['recommender'] = len(examples) / min(times)         # the fastest epoch: no warm-up
     views = default_views(len(enc.vocab), enc.ds.kg, enc_cfg)
-    pcfg = PretrainConfig(coarse_epochs=epochs, fine_epochs=0, batch_size=batch_size)
+    pcfg = PretrainConfig(coarse_epochs=epochs, fine_epochs=epochs, batch_size=batch_size, bf16=bf16)
     _, report = pretrain(enc, enc_cfg, pcfg, eval_split=None, views=views,
                          cbs=[DataParallel(gathers=True)])
-    out['coarse pre-training'] = epochs * len(examples) / report.seconds['coarse']
+    for stage in ('coarse', 'fine'):
+        out[f'{stage} pre-training'] = epochs * len(examples) / report.seconds[stage]
     return {k: round(v, 1) for k, v in out.items()}

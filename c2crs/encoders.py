@@ -113,7 +113,7 @@ class BasisRGCNConv(nn.Module):
         # one product per relation
         messages = [m @ w for m, w in zip(means.split(counts.tolist()), weights)]
         out = x_dst @ self.root + self.bias
-        return out.index_add(0, pairs % n, torch.cat(messages)) if messages else out
+        return out.index_add(0, pairs % n, torch.cat(messages).to(out.dtype)) if messages else out
 
 # %% ../nbs/04_encoders.ipynb #c032
 def with_inverse_and_self_loops(edge_index: Tensor, edge_type: Tensor, n_nodes: int, n_relations: int) -> tuple[Tensor, Tensor]:

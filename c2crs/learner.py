@@ -4,7 +4,7 @@
 
 # %% ../nbs/01b_learner.ipynb #l002
 from __future__ import annotations
-import contextlib, math, sys, time
+import contextlib, math, sys, time, warnings
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -13,11 +13,11 @@ from torch import nn
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 
-from .core import adam
+from .core import adam, state_copy
 
 # %% auto #0
-__all__ = ['CancelFit', 'Callback', 'Learner', 'ClipGrad', 'Evaluate', 'Timer', 'AfterEpoch', 'EarlyStopping', 'quiet',
-           'Progress', 'TrainConfig']
+__all__ = ['CancelFit', 'Callback', 'Learner', 'ClipGrad', 'bf16_supported', 'Autocast', 'Evaluate', 'Timer', 'AfterEpoch',
+           'EarlyStopping', 'quiet', 'Progress', 'TrainConfig']
 
 # %% ../nbs/01b_learner.ipynb #l007
 class CancelFit(Exception):
@@ -91,6 +91,25 @@ class ClipGrad(Callback):
     def after_backward(self, learn):
         nn.utils.clip_grad_norm_(learn.model.parameters(), self.max_norm)
 
+# %% ../nbs/01b_learner.ipynb #l021b
+def bf16_supported(device: torch.device | str) -> bool:
+    "Whether `torch.autocast` can run bfloat16 on `device` (CUDA with bf16 support, or the CPU)."
+    device = torch.device(device)
+    if device.type == 'cuda': return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    return device.type == 'cpu'
+
+class Autocast(Callback):
+    "Compute the loss under bfloat16 autocast on `device` where it supports bf16 (else unchanged)."
+    order = -5                      # after a callback that wraps the loss (chapter 09b's DDP)
+    def __init__(self, device: torch.device | str): self.device = torch.device(device)
+    def before_fit(self, learn):
+        if not bf16_supported(self.device):
+            return warnings.warn(f'{self.device} has no bf16 autocast: training in float32')
+        loss, kind = learn.loss_fn, self.device.type
+        def autocast_loss(*args, **kwargs):
+            with torch.autocast(kind, dtype=torch.bfloat16): return loss(*args, **kwargs)
+        learn.loss_fn = autocast_loss
+
 # %% ../nbs/01b_learner.ipynb #l023
 class Evaluate(Callback):
     """After every epoch: `learn.metrics = fn(model)`; its `keys` (default: all) go to the row, as
@@ -125,7 +144,7 @@ class EarlyStopping(Callback):
     def after_epoch(self, learn):
         if (score := self.score(learn.metrics)) > self.best:
             self.best, self.waited = score, 0
-            self.state = {k: v.detach().clone() for k, v in learn.model.state_dict().items()}
+            self.state = state_copy(learn.model)
         elif (waited := self.waited + 1) >= self.patience and learn.epoch + 1 >= self.min_epochs:
             self.waited = waited; raise CancelFit
         else: self.waited = waited
@@ -173,3 +192,4 @@ class TrainConfig:
     clip: float = 0.1
     seed: int = 0
     device: str | None = None   # None: CUDA if available, else CPU
+    bf16: bool = False          # the forward pass under bfloat16 autocast (Autocast)

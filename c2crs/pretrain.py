@@ -12,10 +12,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .core import adam, get_device, rank, save_model, set_seed
+from .core import adam, get_device, rank, save_model, set_seed, state_copy
 from .data import (
     EncodedDataset, Example, ReviewBank, batches, epoch_batches, pad_reviews, to_device)
-from .learner import AfterEpoch, Callback, ClipGrad, Learner, Progress, TrainConfig
+from .learner import AfterEpoch, Autocast, Callback, ClipGrad, Learner, Progress, TrainConfig
 from .resume import (
     Checkpoint, load_training_state, restore_training_state, save_training_state)
 from .encoders import EncoderConfig, ViewSet, default_views
@@ -108,6 +108,7 @@ def train_stage(views: ViewSet, enc: EncodedDataset, stage: str, cfg: PretrainCo
     to `on_epoch_end(row)`; `cbs`: more callbacks (`pretrain`'s `Checkpoint`)."""
     examples, loss = enc.examples[cfg.task, 'train'], StageLoss(views, enc, stage, cfg, builder)
     cbs = [loss, ClipGrad(cfg.clip), Progress(stage), *cbs]
+    if cfg.bf16: cbs.append(Autocast(get_device(cfg.device)))
     if on_epoch_end: cbs.append(AfterEpoch(lambda learn: on_epoch_end(learn.row)))
     learn = Learner(
         views, lambda epoch: epoch_batches(examples, enc, cfg, epoch), loss, cfg.lr, cbs, opt,
@@ -192,7 +193,7 @@ def keep_if_best(report: PretrainReport, views: ViewSet, stage: str, epoch: int,
     "Keep `views`' weights in `report` if `score` beats every earlier epoch's (ties: the earlier)."
     if report.selected and score <= report.selected['score']: return
     report.selected = {'stage': stage, 'epoch': epoch, 'score': score}
-    report.selected_state = {k: v.detach().cpu().clone() for k, v in views.state_dict().items()}
+    report.selected_state = state_copy(views)
 
 # %% ../nbs/06_pretrain.ipynb #c018
 def save_checkpoint(path: str | Path, views: ViewSet, stage: str, enc_cfg: EncoderConfig, cfg: PretrainConfig,
@@ -264,8 +265,7 @@ def pretrain(
             report.vectors[stage] = heldout_vectors(views, enc, builder, eval_split)
             report.metrics[stage] = alignment_metrics(report.vectors[stage])
         if keep_states:
-            report.states[stage] = {
-                k: v.detach().cpu().clone() for k, v in views.state_dict().items()}
+            report.states[stage] = state_copy(views)
         if writes:
             save_checkpoint(
                 Path(out_dir) / f'{stage}.pt', views, stage, enc_cfg, cfg, enc.vocab,

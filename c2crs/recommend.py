@@ -16,7 +16,8 @@ from .core import expected_ranks, get_device, set_seed
 from c2crs.data import (
     PAD, Dialog, EncodedDataset, Example, KnowledgeGraph, ReviewBank, collate, epoch_batches,
     to_device)
-from .learner import ClipGrad, EarlyStopping, Evaluate, Learner, Progress, Timer, TrainConfig
+from .learner import (
+    Autocast, ClipGrad, EarlyStopping, Evaluate, Learner, Progress, Timer, TrainConfig)
 from .encoders import EncoderConfig, KGEncoder, ViewSet
 from .pretrain import PretrainConfig, pretrain
 
@@ -234,7 +235,7 @@ def fit(model: nn.Module, enc: EncodedDataset, cfg: RecommendConfig = RecommendC
     stop = EarlyStopping(lambda m: m['R@1'] + m['R@50'], cfg.patience, cfg.min_epochs)
     cbs = [
         ClipGrad(cfg.clip), Evaluate(dev, keys=('R@1', 'R@10', 'R@50')), Timer(), Progress(), stop,
-        *cbs]
+        *cbs, *([Autocast(device)] if cfg.bf16 else [])]
     learn = Learner(
         model, lambda epoch: epoch_batches(examples, enc, cfg, epoch), loss, cfg.lr, cbs)
     return learn.fit(cfg.epochs), stop.state
