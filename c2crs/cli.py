@@ -97,7 +97,7 @@ def converse_step(enc, views, scorer, cfg: ConverseConfig, out: Path, max_replie
     `scorer`; sample replies (on rank 0)."""
     gen_cfg = GeneratorConfig()
     gen = build_generator(enc, gen_cfg, copy.deepcopy(views), seed=cfg.seed)
-    history = train_generator(gen, enc, cfg, cbs=[DataParallel(find_unused=True, share=token_share)])
+    history = train_generator(gen, enc, cfg, cbs=[DataParallel(share=token_share)])
     if rank(): return {}                    # rank 0 alone decodes the test split
     metrics, replies = evaluate_generator(
         gen, enc, 'test', fill_item=recommender_item_filler(scorer, enc.ds.kg),

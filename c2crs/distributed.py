@@ -140,7 +140,7 @@ class ShardLoss(nn.Module):
 class DataParallel(Callback):
     "Train data-parallel under torch.distributed: DDP around the loss, each rank on its shard."
     order = -10
-    def __init__(self, gathers: bool = False, find_unused: bool = False, share: Callable = row_share):
+    def __init__(self, gathers: bool = False, find_unused: bool = True, share: Callable = row_share):
         self.gathers, self.find_unused, self.share = gathers, find_unused, share
     def before_fit(self, learn):
         if world_size() == 1: return
@@ -224,7 +224,7 @@ def generator_run(enc: EncodedDataset, enc_cfg: EncoderConfig, gen_cfg: Generato
                   cfg: ConverseConfig) -> dict:
     "Train a generator on fresh encoders: history and final weights (a `launch` worker)."
     gen = build_generator(enc, gen_cfg, enc_cfg=enc_cfg, seed=cfg.seed)
-    history = train_generator(gen, enc, cfg, cbs=[DataParallel(find_unused=True, share=token_share)])
+    history = train_generator(gen, enc, cfg, cbs=[DataParallel(share=token_share)])
     return {'history': history, 'state': state_copy(gen)}
 
 # %% ../nbs/09b_distributed.ipynb #d061
