@@ -128,25 +128,27 @@ class ShardLoss(nn.Module):
     def forward(self, batch: dict[str, Tensor]):
         world = world_size()
         part = shard(batch, rank(), world)
-        if self.gathers: return self.loss(part, gather=gather_rows)
-        out = self.loss(part)
+        out = self.loss(part, gather=gather_rows) if self.gathers else self.loss(part)
         loss, parts = out if isinstance(out, tuple) else (out, None)
-        share = self.share(part, batch)
-        total = (loss.detach() * share).reshape(1)
-        dist.all_reduce(total)
-        return loss * share * world, parts or {'loss': total.item()}
+        if not self.gathers:
+            share = self.share(part, batch)
+            total = (loss.detach() * share).reshape(1)
+            dist.all_reduce(total)
+            loss, parts = loss * share * world, parts or {'loss': total.item()}
+        # every parameter in the graph, with weight 0: a gradient for each, whatever the shard used
+        every = sum(p.reshape(-1)[0] for p in self.parameters() if p.requires_grad)
+        return loss + 0.0 * every, parts
 
 # %% ../nbs/09b_distributed.ipynb #d019
 class DataParallel(Callback):
     "Train data-parallel under torch.distributed: DDP around the loss, each rank on its shard."
     order = -10
-    def __init__(self, gathers: bool = False, find_unused: bool = True, share: Callable = row_share):
-        self.gathers, self.find_unused, self.share = gathers, find_unused, share
+    def __init__(self, gathers: bool = False, share: Callable = row_share):
+        self.gathers, self.share = gathers, share
     def before_fit(self, learn):
         if world_size() == 1: return
         learn.loss_fn = DistributedDataParallel(
-            ShardLoss(learn.model, learn.loss_fn, self.gathers, self.share),
-            find_unused_parameters=self.find_unused)
+            ShardLoss(learn.model, learn.loss_fn, self.gathers, self.share))
         for cb in learn.cbs:
             if isinstance(cb, Evaluate): cb.fn = on_rank_zero(cb.fn)
         if rank(): learn.cbs = [cb for cb in learn.cbs if not isinstance(cb, Progress)]
@@ -185,6 +187,20 @@ def coarse_grads(enc: EncodedDataset, enc_cfg: EncoderConfig, batch: dict[str, T
     keep = KeepGrads()
     Learner(views, lambda epoch: [batch], loss, cbs=[DataParallel(gathers=True), keep]).fit(1)
     return {'loss': keep.loss, 'grads': keep.grads}
+
+# %% ../nbs/09b_distributed.ipynb #d031b
+def _unused_demo(x: Tensor) -> dict:
+    "The first step's gradients of a toy whose layer `b` only rows with x > 0 use (a `launch` worker)."
+    set_seed(0)
+    model = nn.ModuleDict({'a': nn.Linear(1, 1), 'b': nn.Linear(1, 1)})
+    def loss(batch):
+        rows = batch['x']
+        out = model['a'](rows).sum()
+        if (rows > 0).any(): out = out + model['b'](rows[rows[:, 0] > 0]).sum()
+        return out / len(rows)
+    keep = KeepGrads()
+    Learner(model, lambda epoch: [{'x': x}], loss, cbs=[DataParallel(), keep]).fit(1)
+    return keep.grads
 
 # %% ../nbs/09b_distributed.ipynb #d034
 def pretrain_run(enc: EncodedDataset, enc_cfg: EncoderConfig, cfg: PretrainConfig,
