@@ -62,6 +62,8 @@ def launch(fn: Callable, world: int = 2, *args, backend: str = 'gloo') -> list:
     "Run `fn(*args)` in `world` processes joined by torch.distributed; the results by rank."
     ctx = mp.get_context('spawn')
     results, queue, port = {}, ctx.Queue(), free_port()
+    # workers log C++ errors only (unless told otherwise): no DDP notice per process
+    os.environ.setdefault('TORCH_CPP_LOG_LEVEL', 'ERROR')
     procs = [ctx.Process(target=_worker, args=(r, world, port, backend, fn, args, queue))
              for r in range(world)]
     for p in procs: p.start()
@@ -135,9 +137,7 @@ class ShardLoss(nn.Module):
             total = (loss.detach() * share).reshape(1)
             dist.all_reduce(total)
             loss, parts = loss * share * world, parts or {'loss': total.item()}
-        # every parameter in the graph, with weight 0: a gradient for each, whatever the shard used
-        every = sum(p.reshape(-1)[0] for p in self.parameters() if p.requires_grad)
-        return loss + 0.0 * every, parts
+        return loss, parts
 
 # %% ../nbs/09b_distributed.ipynb #d019
 class DataParallel(Callback):
@@ -148,7 +148,8 @@ class DataParallel(Callback):
     def before_fit(self, learn):
         if world_size() == 1: return
         learn.loss_fn = DistributedDataParallel(
-            ShardLoss(learn.model, learn.loss_fn, self.gathers, self.share))
+            ShardLoss(learn.model, learn.loss_fn, self.gathers, self.share),
+            find_unused_parameters=True)
         for cb in learn.cbs:
             if isinstance(cb, Evaluate): cb.fn = on_rank_zero(cb.fn)
         if rank(): learn.cbs = [cb for cb in learn.cbs if not isinstance(cb, Progress)]
