@@ -669,7 +669,8 @@ def measured_throughput(enc: EncodedDataset, enc_cfg: EncoderConfig, epochs: int
     speeds, _, peak = measured(throughput, enc, enc_cfg, 64, epochs, bf16)
     return speeds | {'peak GiB': peak}
 
-def scaling_rows(enc: EncodedDataset, epochs: int, enc_cfg: EncoderConfig = EncoderConfig()) -> dict:
+def scaling_rows(enc: EncodedDataset, epochs: int,
+                 enc_cfg: EncoderConfig = EncoderConfig()) -> dict:
     "Examples per second of every stage and the peak memory per process, in each `SCALING` setting."
     return {label: measured_throughput(enc, enc_cfg, epochs, bf16) if n == 1
             else launch(measured_throughput, n, enc, enc_cfg, epochs, bf16)[0]
@@ -691,6 +692,9 @@ def run_scaling(datasets: tuple[str, ...], out: str | Path) -> dict:
 
 def scaling_report(results: dict) -> str:
     "A markdown table per dataset: examples per second of each stage, and peak GiB, per setting."
+    columns = ('recommender', 'coarse pre-training', 'fine pre-training', 'peak GiB')
+    shown = lambda row: {k: round(row[k], 2 if k == 'peak GiB' else 1) for k in columns}
     return '\n\n'.join(
         f"{name}, {r['examples']:,} training examples:\n\n"
-        + markdown_table(r['rows'], 'examples per second') for name, r in results.items())
+        + markdown_table({s: shown(row) for s, row in r['rows'].items()}, 'examples per second')
+        for name, r in results.items())

@@ -191,7 +191,7 @@ def coarse_grads(enc: EncodedDataset, enc_cfg: EncoderConfig, batch: dict[str, T
 
 # %% ../nbs/09b_distributed.ipynb #d031b
 def _unused_demo(x: Tensor) -> dict:
-    "The first step's gradients of a toy whose layer `b` only rows with x > 0 use (a `launch` worker)."
+    "The first step's gradients of a toy whose layer `b` only rows with x > 0 use (a worker)."
     set_seed(0)
     model = nn.ModuleDict({'a': nn.Linear(1, 1), 'b': nn.Linear(1, 1)})
     def loss(batch):
@@ -272,19 +272,24 @@ def throughput(enc: EncodedDataset, enc_cfg: EncoderConfig, batch_size: int = 64
                epochs: int = 3, bf16: bool = False) -> dict:
     """Training examples per second: the recommender's fastest of `epochs` epochs, and each
     pre-training stage over `epochs` epochs (`bf16`: under autocast; a `launch` worker too)."""
-    examples, out = enc.examples['recommend', 'train'], {}
+    examples, out, times = enc.examples['recommend', 'train'], {}, []
+    def note(learn):
+        times.append((learn.row.get('stage', 'recommender'), time.perf_counter() - learn.start))
+    clock = [StartClock(), AfterEpoch(note)]
     rcfg = RecommendConfig(batch_size=batch_size, bf16=bf16)
     set_seed(0); model = build_model('kbrd', enc, rcfg, enc_cfg)
-    seconds = AfterEpoch(lambda learn: times.append(time.perf_counter() - learn.start))
     learn = Learner(model, lambda epoch: epoch_batches(examples, enc, rcfg, epoch),
                     lambda batch: rec_loss(model, batch),
-                    cbs=[DataParallel(), StartClock(), seconds, *([Autocast('cpu')] if bf16 else [])])
-    times = []; learn.fit(epochs)
-    out['recommender'] = len(examples) / min(times)         # the fastest epoch: no warm-up
+                    cbs=[DataParallel(), *clock, *([Autocast('cpu')] if bf16 else [])])
+    learn.fit(epochs)
+    # the fastest epoch: no warm-up
+    out['recommender'] = len(examples) / min(t for s, t in times if s == 'recommender')
     views = default_views(len(enc.vocab), enc.ds.kg, enc_cfg)
-    pcfg = PretrainConfig(coarse_epochs=epochs, fine_epochs=epochs, batch_size=batch_size, bf16=bf16)
-    _, report = pretrain(enc, enc_cfg, pcfg, eval_split=None, views=views,
-                         cbs=[DataParallel(gathers=True)])
+    pcfg = PretrainConfig(
+        coarse_epochs=epochs, fine_epochs=epochs, batch_size=batch_size, bf16=bf16)
+    pretrain(enc, enc_cfg, pcfg, eval_split=None, views=views,
+             cbs=[DataParallel(gathers=True), *clock])
     for stage in ('coarse', 'fine'):
-        out[f'{stage} pre-training'] = epochs * len(examples) / report.seconds[stage]
+        seconds = sum(t for s, t in times if s == stage)
+        out[f'{stage} pre-training'] = epochs * len(examples) / seconds
     return {k: round(v, 1) for k, v in out.items()}
