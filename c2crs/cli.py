@@ -66,9 +66,9 @@ def pretrain_views(enc, out: Path, cfg: PretrainConfig, umap: bool = True, resum
     print('alignment of the views on held-out dialogs, by stage', format_table(table), sep='\n')
     if rank() == 0:
         plot_cosine_hists(report).savefig(out / 'alignment_cosines.png', dpi=110)
-    if umap and rank() == 0:
-        plot_stage_umaps(report, title=f'{enc.ds.name}: views of held-out dialogs').savefig(
-            out / 'alignment_umap.png', dpi=110)
+        if umap:
+            plot_stage_umaps(report, title=f'{enc.ds.name}: views of held-out dialogs').savefig(
+                out / 'alignment_umap.png', dpi=110)
     plt.close('all')
     return views, {
         'alignment': report.metrics, 'history': report.history, 'seconds': report.seconds}

@@ -454,7 +454,7 @@ def train_generator(gen: Generator, enc: EncodedDataset, cfg: ConverseConfig = C
     epochs = max(cfg.epochs, -(-cfg.min_steps // max(1, -(-len(examples) // cfg.batch_size))))
     cbs = [
         ClipGrad(cfg.clip), Evaluate(lambda g: {'ppl': dev_perplexity(g, enc)}), Timer(),
-        Progress(), *cbs, *([Autocast(dev)] if cfg.bf16 else [])]
+        Progress(), Autocast(dev, cfg.bf16), *cbs]
     learn = Learner(gen, lambda epoch: epoch_batches(examples, enc, cfg, epoch), loss, cfg.lr, cbs)
     return learn.fit(epochs)
 

@@ -62,11 +62,15 @@ def launch(fn: Callable, world: int = 2, *args, backend: str = 'gloo') -> list:
     "Run `fn(*args)` in `world` processes joined by torch.distributed; the results by rank."
     ctx = mp.get_context('spawn')
     results, queue, port = {}, ctx.Queue(), free_port()
-    # workers log C++ errors only (unless told otherwise): no DDP notice per process
-    os.environ.setdefault('TORCH_CPP_LOG_LEVEL', 'ERROR')
     procs = [ctx.Process(target=_worker, args=(r, world, port, backend, fn, args, queue))
              for r in range(world)]
-    for p in procs: p.start()
+    # the workers (not this process) log C++ errors only, unless told otherwise: no DDP notice each
+    quiet_cpp = 'TORCH_CPP_LOG_LEVEL' not in os.environ
+    if quiet_cpp: os.environ['TORCH_CPP_LOG_LEVEL'] = 'ERROR'
+    try:
+        for p in procs: p.start()
+    finally:
+        if quiet_cpp: del os.environ['TORCH_CPP_LOG_LEVEL']
     while len(results) < world:
         try: r, out, err = torch.load(io.BytesIO(queue.get(timeout=1)), weights_only=True)
         except Empty:
@@ -280,7 +284,7 @@ def throughput(enc: EncodedDataset, enc_cfg: EncoderConfig, batch_size: int = 64
     set_seed(0); model = build_model('kbrd', enc, rcfg, enc_cfg)
     learn = Learner(model, lambda epoch: epoch_batches(examples, enc, rcfg, epoch),
                     lambda batch: rec_loss(model, batch),
-                    cbs=[DataParallel(), *clock, *([Autocast('cpu')] if bf16 else [])])
+                    cbs=[DataParallel(), *clock, Autocast('cpu', bf16)])
     learn.fit(epochs)
     # the fastest epoch: no warm-up
     out['recommender'] = len(examples) / min(t for s, t in times if s == 'recommender')

@@ -99,10 +99,13 @@ def bf16_supported(device: torch.device | str) -> bool:
     return device.type == 'cpu'
 
 class Autocast(Callback):
-    "Compute the loss under bfloat16 autocast on `device` where it supports bf16 (else unchanged)."
+    """Compute the loss under bfloat16 autocast on `device` where it supports bf16 (else, or unless
+    `enabled`, unchanged)."""
     order = -5                      # after a callback that wraps the loss (chapter 09b's DDP)
-    def __init__(self, device: torch.device | str): self.device = torch.device(device)
+    def __init__(self, device: torch.device | str, enabled: bool = True):
+        self.device, self.enabled = torch.device(device), enabled
     def before_fit(self, learn):
+        if not self.enabled: return
         if not bf16_supported(self.device):
             return warnings.warn(f'{self.device} has no bf16 autocast: training in float32')
         loss, kind = learn.loss_fn, self.device.type

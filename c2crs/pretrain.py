@@ -107,8 +107,8 @@ def train_stage(views: ViewSet, enc: EncodedDataset, stage: str, cfg: PretrainCo
     """Epochs `start_epoch`..`epochs` of `stage` with `opt` (default: a fresh Adam); each row also goes
     to `on_epoch_end(row)`; `cbs`: more callbacks (`pretrain`'s `Checkpoint`)."""
     examples, loss = enc.examples[cfg.task, 'train'], StageLoss(views, enc, stage, cfg, builder)
-    cbs = [loss, ClipGrad(cfg.clip), Progress(stage), *cbs]
-    if cfg.bf16: cbs.append(Autocast(get_device(cfg.device)))
+    cbs = [loss, ClipGrad(cfg.clip), Progress(stage), Autocast(get_device(cfg.device), cfg.bf16),
+           *cbs]
     if on_epoch_end: cbs.append(AfterEpoch(lambda learn: on_epoch_end(learn.row)))
     learn = Learner(
         views, lambda epoch: epoch_batches(examples, enc, cfg, epoch), loss, cfg.lr, cbs, opt,

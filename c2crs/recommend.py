@@ -235,7 +235,7 @@ def fit(model: nn.Module, enc: EncodedDataset, cfg: RecommendConfig = RecommendC
     stop = EarlyStopping(lambda m: m['R@1'] + m['R@50'], cfg.patience, cfg.min_epochs)
     cbs = [
         ClipGrad(cfg.clip), Evaluate(dev, keys=('R@1', 'R@10', 'R@50')), Timer(), Progress(), stop,
-        *cbs, *([Autocast(device)] if cfg.bf16 else [])]
+        Autocast(device, cfg.bf16), *cbs]
     learn = Learner(
         model, lambda epoch: epoch_batches(examples, enc, cfg, epoch), loss, cfg.lr, cbs)
     return learn.fit(cfg.epochs), stop.state
