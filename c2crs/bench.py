@@ -24,6 +24,7 @@ from .recommend import (
     Popularity, RecommendConfig, Recommender, RepeatContext, build_model, evaluate, fit, rec_loss,
     recommend_speed)
 from .distributed import DataParallel, launch, throughput
+from .prior import PRIOR, PRIOR_VARIANTS, train_prior
 from .converse import (ConverseConfig, GeneratorConfig, build_generator, evaluate_generator,
                             bleu_signature, recommender_item_filler, train_generator)
 
@@ -39,17 +40,21 @@ __all__ = ['BASELINES', 'CONTROLS', 'ABLATIONS', 'EXTENSIONS', 'GENERATORS', 'PA
            'bench_config', 'bench_command', 'measured_throughput', 'scaling_rows', 'run_scaling', 'scaling_report']
 
 # %% ../nbs/10_bench.ipynb #c005
-BASELINES = ('popularity', 'repeat', 'textcnn', 'kbrd', 'c2crs')
+# in the paper's order (Table 1); chapter 09c builds ReDial, KGSF, KECRS and RevCore
+BASELINES = ('popularity', 'repeat', 'textcnn', 'redial', 'kbrd', 'kgsf', 'kecrs', 'revcore', 'c2crs')
 CONTROLS = ('shuffled reviews', 'no pre-training')   # break the mechanism: the gain must vanish
 ABLATIONS = ('w/o coarse', 'w/o fine', 'multi-task', 'w/o CH', 'w/o SD', 'w/o UD') + CONTROLS
-EXTENSIONS = ('+ plot view',)   # beyond the paper: a fourth view, the movies' plots (on request)
+# beyond the paper (on request): a fourth view, the movies' plots; KGSF without its word graph
+EXTENSIONS = ('+ plot view',) + PRIOR_VARIANTS
 GENERATORS = ('transformer', 'c2crs')
 
 # %% ../nbs/10_bench.ipynb #c007
 PAPER = {
     'recommend': {
         'popularity': (0.011, 0.054, 0.183), 'textcnn': (0.013, 0.068, 0.191),
-        'kbrd': (0.031, 0.150, 0.336), 'c2crs': (0.053, 0.233, 0.407),
+        'redial': (0.024, 0.140, 0.320), 'kbrd': (0.031, 0.150, 0.336),
+        'kgsf': (0.039, 0.183, 0.378), 'kecrs': (0.021, 0.143, 0.340),
+        'revcore': (0.046, 0.220, 0.396), 'c2crs': (0.053, 0.233, 0.407),
         'w/o coarse': (0.049, 0.220, 0.394), 'w/o fine': (0.048, 0.221, 0.400),
         'multi-task': (0.052, 0.221, 0.404), 'w/o CH': (0.048, 0.223, 0.403),
         'w/o SD': (0.051, 0.226, 0.403), 'w/o UD': (0.051, 0.222, 0.395)},
@@ -229,6 +234,7 @@ def train_recommender(variant: str, data: EncodedDataset, seed: int, cfg: BenchC
         data.examples['recommend', 'train'], data.ds.kg, replace(cfg.recommend, seed=seed))
     if variant == 'popularity': return Popularity(train, kg), []
     if variant == 'repeat': return RepeatContext(train, kg, data.ds.dialogs()), []
+    if variant in PRIOR + PRIOR_VARIANTS: return train_prior(variant, data, seed, rcfg, cfg.encoder)
     views = None
     if variant not in ('textcnn', 'kbrd', 'multi-task'):
         views = pretrained_views(variant, data, seed, cfg, cache)
@@ -508,7 +514,7 @@ def bench_report(runs: list[dict]) -> str:
                 task_table(
                     runs, dataset, 'recommend', ('c2crs', 'kbrd') + ABLATIONS, REC_COLUMNS, paper)),
             (
-                'Beyond the paper: a fourth view',
+                'Beyond the paper: a fourth view; KGSF without its word graph',
                 (
                     task_table(
                         runs, dataset, 'recommend', ('c2crs', 'kbrd') + EXTENSIONS, REC_COLUMNS)

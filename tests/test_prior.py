@@ -1,0 +1,118 @@
+"The paper's other conversational recommenders (chapter 09c) on MovieWorld-sized data."
+from dataclasses import replace
+
+import pytest
+import torch
+
+from c2crs.core import DataError
+from c2crs.data import collate, encode_dataset
+from c2crs.encoders import EncoderConfig
+from c2crs.learner import quiet
+from c2crs.movieworld import MovieWorldConfig, generate_movieworld
+from c2crs.prior import (
+    PRIOR, PRIOR_VARIANTS, KGSF, AutoRec, RevCore, build_prior, conceptnet_path, read_conceptnet,
+    train_prior, word_graph)
+from c2crs.recommend import RecommendConfig, evaluate, rec_loss, train_system
+
+SMALL = EncoderConfig(word_dim=32, kg_dim=32, ffn_dim=64, proj_dim=32)
+CFG = RecommendConfig(epochs=3, batch_size=64, patience=3)
+
+
+def context(entities: list[int], mask: list[bool]) -> dict:
+    "A one-row batch of context entities."
+    return {'context_entities': torch.tensor([entities]),
+            'context_entities_mask': torch.tensor([mask])}
+
+
+@pytest.fixture(scope='module')
+def enc():
+    return encode_dataset(generate_movieworld(MovieWorldConfig(n_dialogs=200, seed=1)))
+
+
+@pytest.mark.parametrize('name', PRIOR + PRIOR_VARIANTS)
+def test_each_system_trains_and_ranks(enc, name):
+    "Every system builds, learns (its training loss falls) and ranks the whole catalogue."
+    with quiet(): model, history = train_prior(name, enc, 0, CFG, SMALL, infomax_epochs=1)
+    assert len(history) == CFG.epochs and history[-1]['loss'] < history[0]['loss']
+    m = evaluate(model, enc.examples['recommend', 'test'], enc.ds.kg, enc.reviews)
+    assert 0 <= m['R@1'] <= m['R@10'] <= m['R@50'] <= 1 and m['n'] > 0
+
+
+def test_training_is_seeded(enc):
+    with quiet():
+        a = train_prior('kgsf', enc, 3, replace(CFG, epochs=1), SMALL, infomax_epochs=1)[0]
+        b = train_prior('kgsf', enc, 3, replace(CFG, epochs=1), SMALL, infomax_epochs=1)[0]
+    for (k, x), y in zip(a.state_dict().items(), b.state_dict().values()):
+        assert torch.equal(x, y), k
+
+
+def test_kecrs_is_kbrd_on_our_graph(enc):
+    "KECRS's recommender is KBRD's: the same seed gives the same model."
+    with quiet():
+        kecrs = train_prior('kecrs', enc, 1, CFG, SMALL)[0]
+        kbrd = train_system('kbrd', enc, 1, CFG, SMALL)[0]
+    for x, y in zip(kecrs.state_dict().values(), kbrd.state_dict().values()):
+        assert torch.equal(x, y)
+
+
+def test_the_word_graph_reaches_the_scores(enc):
+    "With edges, a word's state mixes its neighbours': changing the graph changes KGSF's scores."
+    torch.manual_seed(0)
+    model = build_prior('kgsf w/o word graph', enc, CFG, SMALL).eval()
+    batch = collate(enc.examples['recommend', 'train'][:16], enc.ds.kg, enc.reviews)
+    before = model(batch)
+    words = [w for w in enc.vocab.itos[5:] if w.isalpha()][:40]
+    chain = [('RelatedTo', a, b) for a, b in zip(words, words[1:])]
+    model.word_edges = word_graph(chain, enc.vocab)
+    assert not torch.allclose(before, model(batch))
+
+
+def test_info_loss_is_zero_for_a_perfect_prediction(enc):
+    "Infomax is the squared error against the multi-hot context entities, per entity named."
+    torch.manual_seed(0)
+    model = build_prior('kgsf', enc, CFG, SMALL)
+    batch = collate(enc.examples['recommend', 'train'][:8], enc.ds.kg, enc.reviews)
+    entities, mask = model.context(batch)
+    named = torch.zeros(8, enc.ds.kg.n_entities).scatter_reduce(1, entities, mask.float(), 'amax')
+    with torch.no_grad():
+        model.info_proj.weight.zero_(); model.info_proj.bias.zero_()
+        model.info_bias.copy_(named[0])
+        expected = ((named - named[0]) ** 2).sum() / named.sum()
+    assert torch.isclose(model.info_loss(batch), expected)
+
+
+def test_revcore_reads_its_reviews_entities(enc):
+    kg = enc.ds.kg
+    movie = kg.item_ids[0].item()
+    actor = next(e for e in range(kg.n_entities) if e not in set(kg.item_ids.tolist()))
+    model = build_prior('revcore', enc, CFG, SMALL)
+    model.review_table = torch.full((kg.n_entities, 1), -1); model.review_table[movie, 0] = actor
+    entities, mask = model.context(context([movie], [True]))
+    assert entities[mask].tolist() == [movie, actor]
+
+
+def test_autorec_reads_only_movies(enc):
+    kg = enc.ds.kg
+    model = AutoRec(kg, hidden=8)
+    movie = kg.item_ids[0].item()
+    actor = next(e for e in range(kg.n_entities) if e not in set(kg.item_ids.tolist()))
+    assert torch.equal(model(context([movie, 0], [True, False])),
+                       model(context([movie, actor], [True, True])))
+
+
+def test_unknown_system():
+    with pytest.raises(ValueError, match='unknown system'): build_prior('kgsff', None)
+
+
+def test_malformed_conceptnet_names_file_and_line(tmp_path):
+    bad = tmp_path / 'edges.txt'
+    bad.write_text('RelatedTo\tscary\thorror\n\nIsA\thorror\t\n')
+    with pytest.raises(DataError, match=r'edges.txt: line 3: expected relation<TAB>word<TAB>word'):
+        read_conceptnet(bad)
+
+
+def test_conceptnet_stand_in_loads():
+    path = conceptnet_path()
+    if path is None: pytest.skip('../shared/data/kgsf/conceptnet_one_hop_edges.txt is missing')
+    edges = read_conceptnet(path)
+    assert len(edges) == 47_023
