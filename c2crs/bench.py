@@ -24,7 +24,7 @@ from .recommend import (
     Popularity, RecommendConfig, Recommender, RepeatContext, build_model, evaluate, fit, rec_loss,
     recommend_speed)
 from .distributed import DataParallel, launch, throughput
-from .prior import PRIOR, PRIOR_VARIANTS, train_prior
+from .prior import PRIOR, PRIOR_VARIANTS, prior_generator, train_prior
 from .converse import (ConverseConfig, GeneratorConfig, build_generator, evaluate_generator,
                             bleu_signature, recommender_item_filler, train_generator)
 
@@ -33,11 +33,12 @@ __all__ = ['BASELINES', 'CONTROLS', 'ABLATIONS', 'EXTENSIONS', 'GENERATORS', 'PA
            'SELECTION', 'GENERATION_ONLY', 'REC_COLUMNS', 'GEN_COLUMNS', 'TEST_SPLITS', 'SHARED', 'SCALING',
            'BenchConfig', 'rss_bytes', 'measured', 'without_edges', 'ablation_views', 'thinned', 'MultiTask',
            'multi_task_model', 'multi_task_run', 'pretrained_views', 'train_recommender', 'zero_shot_examples',
-           'zero_shot_metrics', 'run_recommender', 'dev_sweep', 'train_reply_model', 'run_generator', 'bench_plan',
-           'run_key', 'training_settings', 'run_settings', 'with_new_settings', 'same_settings', 'load_results',
-           'run_bench', 'mean_std', 'summarize', 'cell', 'task_table', 'beats', 'paired_gap', 'target_checks',
-           'bench_report', 'merge_results', 'bench_groups', 'group_folder', 'run_group', 'cpu_count', 'run_parallel',
-           'bench_config', 'bench_command', 'measured_throughput', 'scaling_rows', 'run_scaling', 'scaling_report']
+           'zero_shot_metrics', 'run_recommender', 'dev_sweep', 'scorer_for', 'train_reply_model', 'run_generator',
+           'bench_plan', 'run_key', 'training_settings', 'run_settings', 'with_new_settings', 'same_settings',
+           'load_results', 'run_bench', 'mean_std', 'summarize', 'cell', 'task_table', 'beats', 'paired_gap',
+           'target_checks', 'bench_report', 'merge_results', 'bench_groups', 'group_folder', 'run_group', 'cpu_count',
+           'run_parallel', 'bench_config', 'bench_command', 'measured_throughput', 'scaling_rows', 'run_scaling',
+           'scaling_report']
 
 # %% ../nbs/10_bench.ipynb #c005
 # in the paper's order (Table 1); chapter 09c builds ReDial, KGSF, KECRS and RevCore
@@ -46,7 +47,7 @@ CONTROLS = ('shuffled reviews', 'no pre-training')   # break the mechanism: the 
 ABLATIONS = ('w/o coarse', 'w/o fine', 'multi-task', 'w/o CH', 'w/o SD', 'w/o UD') + CONTROLS
 # beyond the paper (on request): a fourth view, the movies' plots; KGSF without its word graph
 EXTENSIONS = ('+ plot view',) + PRIOR_VARIANTS
-GENERATORS = ('transformer', 'c2crs')
+GENERATORS = ('transformer', 'kgsf', 'revcore', 'c2crs')
 
 # %% ../nbs/10_bench.ipynb #c007
 PAPER = {
@@ -277,8 +278,8 @@ def run_recommender(variant: str, enc: EncodedDataset, seed: int, cfg: BenchConf
     best = max(history, key=lambda h: h['dev R@1'] + h['dev R@50'], default={'epoch': 0})
     test, start = data.examples['recommend', 'test'], time.perf_counter()
     metrics = evaluate(scorer, test, data.ds.kg, data.reviews)
+    if variant in ('c2crs',) + PRIOR: cache[f'{variant} scorer'] = scorer   # fills <item>
     if variant == 'c2crs':
-        cache['c2crs scorer'] = scorer
         metrics |= recommend_speed(scorer, test, data.ds.kg, data.reviews)   # the speed targets
     if data.ds.name in ZERO_SHOT and variant not in NO_TRANSFER:
         metrics |= zero_shot_metrics(scorer, data)
@@ -306,15 +307,25 @@ def dev_sweep(variant: str, enc: EncodedDataset, lrs=(1e-3, 3e-3, 1e-2), seed: i
     return rows
 
 # %% ../nbs/10_bench.ipynb #c033
+def scorer_for(kind: str, enc: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict):
+    """The trained recommender whose top movie fills generator `kind`'s `<item>`: its own (C2-CRS's
+    for the Transformer), trained once per process."""
+    owner = kind if kind in PRIOR else 'c2crs'
+    if f'{owner} scorer' not in cache:
+        cache[f'{owner} scorer'] = train_recommender(owner, enc, seed, cfg, cache)[0]
+    return cache[f'{owner} scorer']
+
 def train_reply_model(kind: str, enc: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict):
-    "A trained generator of `kind` ('transformer' or 'c2crs')."
+    "A trained generator of `kind` (one of `GENERATORS`)."
     if kind not in GENERATORS:
         raise ValueError(f"unknown generator {kind!r}; expected one of {GENERATORS}")
-    gcfg = GeneratorConfig.transformer() if kind == 'transformer' else GeneratorConfig()
-    views = (
-        copy.deepcopy(pretrained_views('c2crs', enc, seed, cfg, cache)) if kind == 'c2crs' else None
-    )
-    gen = build_generator(enc, gcfg, views, cfg.encoder, seed)
+    if kind in PRIOR:   # on its own recommender's encoders (chapter 09c)
+        gen = prior_generator(kind, enc, scorer_for(kind, enc, seed, cfg, cache), cfg.encoder, seed)
+    else:
+        gcfg = GeneratorConfig.transformer() if kind == 'transformer' else GeneratorConfig()
+        views = (copy.deepcopy(pretrained_views('c2crs', enc, seed, cfg, cache))
+                 if kind == 'c2crs' else None)
+        gen = build_generator(enc, gcfg, views, cfg.encoder, seed)
     train_generator(gen, enc, replace(cfg.converse, seed=seed))
     return gen
 
@@ -322,9 +333,8 @@ def run_generator(kind: str, enc: EncodedDataset, seed: int, cfg: BenchConfig, c
     """Train a generator, decode the test replies; text metrics, seconds (training, decoding), peak
     memory, two sample replies."""
     gen, seconds, gib = measured(train_reply_model, kind, enc, seed, cfg, cache)
-    if 'c2crs scorer' not in cache:
-        cache['c2crs scorer'] = train_recommender('c2crs', enc, seed, cfg, cache)[0]
-    fill, start = recommender_item_filler(cache['c2crs scorer'], enc.ds.kg), time.perf_counter()
+    fill = recommender_item_filler(scorer_for(kind, enc, seed, cfg, cache), enc.ds.kg)
+    start = time.perf_counter()
     metrics, replies = evaluate_generator(
         gen, enc, 'test', fill_item=fill, max_examples=cfg.max_replies)
     return {'task': 'generate', 'system': kind, 'seed': seed, **metrics, 'seconds': seconds,

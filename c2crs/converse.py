@@ -106,6 +106,7 @@ class GeneratorConfig:
     use_reviews: bool = True   # cross-attention over the review sentence states
     copy: bool = True          # copy gate over the knowledge vocabulary (needs KG or reviews)
     max_positions: int = 64
+    more: tuple[str, ...] = ()   # further views to attend to, in order (chapter 09c: KGSF's words)
 
     @classmethod
     def transformer(cls, **kw):
@@ -207,8 +208,10 @@ class Generator(nn.Module):
         d, self.vocab_size = self.embed.embedding_dim, self.embed.num_embeddings
         # tied logits as in T5
         self.scale = d ** -0.5
-        dims = {'conversation': d} | ({'kg': views.views['kg'].dim} if cfg.use_kg else {}) \
-               | ({'review': views.views['review'].dim} if cfg.use_reviews else {})
+        # the memories the decoder attends to, in order
+        self.memories = ['conversation'] + [
+            n for n, on in (('kg', cfg.use_kg), ('review', cfg.use_reviews)) if on] + list(cfg.more)
+        dims = {'conversation': d} | {n: views.views[n].dim for n in self.memories[1:]}
         self.positions = nn.Embedding(cfg.max_positions, d)
         self.layers = nn.ModuleList(DecoderLayer(d, dims, cfg) for _ in range(cfg.n_layers))
         self.copy = cfg.copy and (cfg.use_kg or cfg.use_reviews)
@@ -238,8 +241,7 @@ class Memory:
 def encode(self: Generator, batch: dict) -> Memory:
     """Run the encoders once: per layer the memories' keys and values, pooled knowledge and the
     knowledge vocabulary."""
-    names = ['conversation'] + [
-        n for n, on in (('kg', self.cfg.use_kg), ('review', self.cfg.use_reviews)) if on]
+    names = self.memories
     outs = {n: self.views.views[n](batch) for n in names}
     memories = {n: with_null_slot(o.units, o.mask) for n, o in outs.items()}
     kv = knowledge_vocab(batch, self.labels, self.vocab_size, self.cfg.use_kg,

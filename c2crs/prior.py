@@ -4,6 +4,7 @@
 
 # %% ../nbs/09c_prior.ipynb #p002
 from __future__ import annotations
+import copy
 from dataclasses import replace
 
 from fastcore.basics import patch
@@ -19,13 +20,16 @@ from .data import (
     PAD, SPECIALS, STOPWORDS, CRSDataset, EncodedDataset, EntityLinker, KnowledgeGraph, Vocab,
     epoch_batches, to_device)
 from .learner import ClipGrad, Learner, Progress, Timer
-from .encoders import EncoderConfig, KGEncoder, SelfAttentivePool
+from .encoders import (
+    ConversationView, EncoderConfig, KGEncoder, KGView, ReviewView, SelfAttentivePool, View,
+    ViewOutput, ViewSet)
 from .recommend import Recommender, RecommendConfig, build_model, fit, rec_loss
+from .converse import Generator, GeneratorConfig, label_token_table
 
 # %% auto #0
 __all__ = ['PRIOR', 'PRIOR_VARIANTS', 'catalogue_lookup', 'AutoRec', 'read_conceptnet', 'word_graph', 'conceptnet_path',
-           'concept_words', 'Gate', 'KGSF', 'pretrain_infomax', 'review_entities', 'entity_table', 'RevCore',
-           'word_edges_for', 'build_prior', 'train_prior']
+           'word_edges_for', 'concept_words', 'WordView', 'Gate', 'KGSF', 'pretrain_infomax', 'review_entities',
+           'entity_table', 'RevCore', 'build_prior', 'train_prior', 'prior_generator']
 
 # %% ../nbs/09c_prior.ipynb #p006
 def catalogue_lookup(kg: KnowledgeGraph) -> Tensor:
@@ -79,12 +83,34 @@ def conceptnet_path() -> Path | None:
     path = (shared_data_dir() or Path('.')) / 'kgsf' / 'conceptnet_one_hop_edges.txt'
     return path if path.is_file() else None
 
+def word_edges_for(vocab: Vocab) -> Tensor:
+    "The ConceptNet stand-in's edges between words of `vocab`; none where the file is missing."
+    path = conceptnet_path()
+    if path is None: return torch.zeros(2, 0, dtype=torch.long)
+    return word_graph(read_conceptnet(path), vocab)
+
 def concept_words(vocab: Vocab) -> Tensor:
     "Which token ids the word side reads: neither special nor a stopword; (len(vocab),) bool."
     return torch.tensor(
         [i >= len(SPECIALS) and t not in STOPWORDS for i, t in enumerate(vocab.itos)])
 
 # %% ../nbs/09c_prior.ipynb #p013
+class WordView(View):
+    """KGSF's word side as a view: GCN states of the context's content words over a word graph
+    (units) and their self-attentive pool."""
+    name, fields = 'words', ('context_tokens',)
+    def __init__(self, vocab: Vocab, word_edges: Tensor, dim: int):
+        super().__init__()
+        self.dim, self.embed = dim, nn.Embedding(len(vocab), dim, padding_idx=PAD)
+        nn.init.normal_(self.embed.weight, std=dim ** -0.5)     # as KGSF's code
+        self.gcn, self.pool = GCNConv(dim, dim), SelfAttentivePool(dim)
+        self.register_buffer('edges', word_edges.clone())
+        self.register_buffer('is_word', concept_words(vocab))
+    def forward(self, batch: dict[str, Tensor]) -> ViewOutput:
+        tokens = batch['context_tokens']
+        units, mask = self.gcn(self.embed.weight, self.edges)[tokens], self.is_word[tokens]
+        return ViewOutput(self.pool(units, mask)[0], units, mask)
+
 class Gate(nn.Module):
     "KGSF's gate: g = sigmoid(w . W[a; b]), then g a + (1 - g) b."
     def __init__(self, dim: int):
@@ -103,13 +129,9 @@ class KGSF(Recommender):
         super().__init__(encoder, kg.item_ids)
         dim = encoder.embed.embedding_dim
         self.use_words, self.info_weight = use_words, info_weight
-        self.words = nn.Embedding(len(vocab), dim, padding_idx=PAD)
-        nn.init.normal_(self.words.weight, std=dim ** -0.5)     # as KGSF's code
-        self.word_gcn, self.word_pool = GCNConv(dim, dim), SelfAttentivePool(dim)
-        self.gate, self.info_proj = Gate(dim), nn.Linear(dim, dim)
+        self.word_view, self.gate = WordView(vocab, word_edges, dim), Gate(dim)
+        self.info_proj = nn.Linear(dim, dim)
         self.info_bias = nn.Parameter(torch.zeros(kg.n_entities))
-        self.register_buffer('word_edges', word_edges.clone())
-        self.register_buffer('is_word', concept_words(vocab))
 
     def context(self, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
         "The entities the entity side reads, and their mask (RevCore adds its reviews' here)."
@@ -117,9 +139,7 @@ class KGSF(Recommender):
 
     def word_user(self, batch: dict[str, Tensor]) -> Tensor:
         "Self-attentive pool of the graph states of the context's content words: (batch, dim)."
-        tokens = batch['context_tokens']
-        states = self.word_gcn(self.words.weight, self.word_edges)
-        return self.word_pool(states[tokens], self.is_word[tokens])[0]
+        return self.word_view(batch).pooled
 
     def forward(self, batch: dict[str, Tensor], states: Tensor | None = None) -> Tensor:
         "Scores (batch, n_items); `states`: every entity's, if already computed."
@@ -193,12 +213,6 @@ class RevCore(KGSF):
 PRIOR = ('redial', 'kgsf', 'kecrs', 'revcore')
 PRIOR_VARIANTS = ('kgsf w/o word graph',)
 
-def word_edges_for(ds: CRSDataset, vocab: Vocab) -> Tensor:
-    "The word graph of `ds`: the ConceptNet stand-in on real data (if present); none on MovieWorld."
-    path = conceptnet_path()
-    if ds.name == 'movieworld' or path is None: return torch.zeros(2, 0, dtype=torch.long)
-    return word_graph(read_conceptnet(path), vocab)
-
 def build_prior(name: str, enc: EncodedDataset, cfg: RecommendConfig = RecommendConfig(),
                 enc_cfg: EncoderConfig = EncoderConfig()) -> nn.Module:
     "An untrained recommender of system `name` (one of `PRIOR` or `PRIOR_VARIANTS`)."
@@ -208,7 +222,7 @@ def build_prior(name: str, enc: EncodedDataset, cfg: RecommendConfig = Recommend
     if name == 'redial': return AutoRec(kg)
     if name == 'kecrs': return build_model('kbrd', enc, cfg, enc_cfg)
     no_edges = torch.zeros(2, 0, dtype=torch.long)
-    edges = no_edges if 'w/o' in name else word_edges_for(enc.ds, enc.vocab)
+    edges = no_edges if 'w/o' in name else word_edges_for(enc.vocab)
     args = (KGEncoder(kg, enc_cfg), kg, enc.vocab, edges)
     return RevCore(*args, found=review_entities(enc.ds)) if name == 'revcore' else KGSF(*args)
 
@@ -221,3 +235,21 @@ def train_prior(name: str, enc: EncodedDataset, seed: int = 0,
     model = build_prior(name, enc, cfg, enc_cfg).to(get_device(cfg.device))
     if isinstance(model, KGSF): pretrain_infomax(model, enc, cfg, infomax_epochs)
     return model, fit(model, enc, cfg)[0]
+
+# %% ../nbs/09c_prior.ipynb #p031
+def prior_generator(name: str, enc: EncodedDataset, recommender: KGSF,
+                    enc_cfg: EncoderConfig = EncoderConfig(), seed: int = 0) -> Generator:
+    """KGSF's (`name='kgsf'`) or RevCore's (`'revcore'`) conversation module, reading the trained
+    `recommender`'s KG and word encoders, frozen."""
+    if name not in ('kgsf', 'revcore'): raise ValueError(f'no conversation module for {name!r}')
+    set_seed(seed)
+    kg_view = KGView(enc.ds.kg, enc_cfg)
+    kg_view.encoder = copy.deepcopy(recommender.encoder)
+    words = copy.deepcopy(recommender.word_view)
+    for frozen in (kg_view, words): frozen.requires_grad_(False)
+    reviews = [ReviewView(len(enc.vocab), enc_cfg)] if name == 'revcore' else []
+    views = ViewSet(
+        [ConversationView(len(enc.vocab), enc_cfg), kg_view, words, *reviews], enc_cfg.proj_dim)
+    cfg = GeneratorConfig(use_reviews=name == 'revcore', more=('words',))
+    return Generator(views, label_token_table(enc.ds.kg, enc.vocab), cfg).to(
+        next(recommender.parameters()).device)

@@ -10,9 +10,9 @@ from c2crs.encoders import EncoderConfig
 from c2crs.learner import quiet
 from c2crs.movieworld import MovieWorldConfig, generate_movieworld
 from c2crs.prior import (
-    PRIOR, PRIOR_VARIANTS, KGSF, AutoRec, RevCore, build_prior, conceptnet_path, read_conceptnet,
+    PRIOR, PRIOR_VARIANTS, AutoRec, build_prior, conceptnet_path, prior_generator, read_conceptnet,
     train_prior, word_graph)
-from c2crs.recommend import RecommendConfig, evaluate, rec_loss, train_system
+from c2crs.recommend import RecommendConfig, evaluate, train_system
 
 SMALL = EncoderConfig(word_dim=32, kg_dim=32, ffn_dim=64, proj_dim=32)
 CFG = RecommendConfig(epochs=3, batch_size=64, patience=3)
@@ -63,7 +63,7 @@ def test_the_word_graph_reaches_the_scores(enc):
     before = model(batch)
     words = [w for w in enc.vocab.itos[5:] if w.isalpha()][:40]
     chain = [('RelatedTo', a, b) for a, b in zip(words, words[1:])]
-    model.word_edges = word_graph(chain, enc.vocab)
+    model.word_view.edges = word_graph(chain, enc.vocab)
     assert not torch.allclose(before, model(batch))
 
 
@@ -116,3 +116,21 @@ def test_conceptnet_stand_in_loads():
     if path is None: pytest.skip('../shared/data/kgsf/conceptnet_one_hop_edges.txt is missing')
     edges = read_conceptnet(path)
     assert len(edges) == 47_023
+
+
+@pytest.mark.parametrize('name', ['kgsf', 'revcore'])
+def test_conversation_module_reads_the_frozen_recommender(enc, name):
+    "KGSF's and RevCore's generators attend to the recommender's KG and word encoders, frozen."
+    from c2crs.converse import ConverseConfig, train_generator
+    with quiet():
+        recommender = train_prior(name, enc, 0, replace(CFG, epochs=1), SMALL, infomax_epochs=1)[0]
+        gen = prior_generator(name, enc, recommender, SMALL)
+        reviews = ['review'] if name == 'revcore' else []
+        assert gen.memories == ['conversation', 'kg', *reviews, 'words']
+        kg_before = gen.views.views['kg'].encoder.embed.weight.clone()
+        history = train_generator(gen, enc, ConverseConfig(epochs=1, batch_size=64))
+    assert history[0]['loss'] > 0
+    assert torch.equal(gen.views.views['kg'].encoder.embed.weight, kg_before)
+    assert torch.equal(gen.views.views['kg'].encoder.embed.weight, recommender.encoder.embed.weight)
+    with pytest.raises(ValueError, match='no conversation module'):
+        prior_generator('redial', enc, recommender)
