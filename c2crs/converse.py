@@ -310,11 +310,17 @@ def knowledge_ids(kv: Tensor) -> tuple[Tensor, Tensor]:
     ids[real] = kv.nonzero()[:, 1]                                   # both in row-major order
     return ids, real
 
-def _target_logp(self: Generator, batch: dict) -> Tensor:
+@patch
+def teacher_forced(self: Generator, batch: dict) -> tuple[Memory, Tensor]:
+    "The memory of `batch` and the decoder states after every prefix of its replies (B, R - 1, d)."
+    mem = self.encode(batch)
+    return mem, self.hidden(mem, batch['response_tokens'][:, :-1])
+
+def _target_logp(self: Generator, batch: dict, decoded: tuple | None = None) -> Tensor:
     """Teacher-forced log P of every response token after BOS (B, R - 1), without building (B, R -
     1, V) mixtures."""
-    mem, tokens = self.encode(batch), batch['response_tokens']
-    h, targets = self.hidden(mem, tokens[:, :-1]), tokens[:, 1:]
+    mem, h = self.teacher_forced(batch) if decoded is None else decoded   # `teacher_forced`'s
+    targets = batch['response_tokens'][:, 1:]
     # no logits for padding
     scored = targets != PAD
     # (n_scored, V); log-probabilities in float32 even under bf16 autocast
@@ -442,6 +448,11 @@ def dev_perplexity(gen: Generator, enc: EncodedDataset, split: str = 'dev', batc
         n += int((targets != PAD).sum())
     return perplexity(nll, n)
 
+@patch
+def loss(self: Generator, batch: dict, alpha: Tensor) -> Tensor:
+    "Eq. 11: the instance-weighted NLL of the batch's replies (chapter 09c's KECRS adds its terms)."
+    return weighted_nll(self.target_logp(batch), batch['response_tokens'][:, 1:], alpha)[0]
+
 def train_generator(gen: Generator, enc: EncodedDataset, cfg: ConverseConfig = ConverseConfig(),
                     cbs: tuple = ()) -> list[dict]:
     """Teacher forcing with the instance-weighted loss (a `Learner`); the train loss and dev
@@ -450,9 +461,7 @@ def train_generator(gen: Generator, enc: EncodedDataset, cfg: ConverseConfig = C
     examples = enc.examples['generate', 'train']
     counts = response_frequencies(examples, gen.vocab_size)
     alpha = instance_weights(counts, beta_for(enc, cfg.beta_share), cfg.gamma).to(dev)
-    def loss(batch):
-        batch = to_device(batch, dev)
-        return weighted_nll(gen.target_logp(batch), batch['response_tokens'][:, 1:], alpha)[0]
+    def loss(batch): return gen.loss(to_device(batch, dev), alpha)
     epochs = max(cfg.epochs, -(-cfg.min_steps // max(1, -(-len(examples) // cfg.batch_size))))
     cbs = [
         ClipGrad(cfg.clip), Evaluate(lambda g: {'ppl': dev_perplexity(g, enc)}), Timer(),

@@ -213,6 +213,7 @@ class Example:
     response_tokens: list[int]
     target: int = -1
     target_is_new: bool = True
+    response_items: list[int] = field(default_factory=list)   # the items the reply names
 
 # %% ../nbs/01_data.ipynb #c030
 class ContextTracker:
@@ -242,9 +243,10 @@ def dialog_examples(dialog: Dialog, vocab: Vocab, kg: KnowledgeGraph, cfg: Encod
         if turn.role == 'recommender':
             response = vocab.encode(render(tokenize(turn.text), kg, 'placeholder'))[
                 : cfg.max_response_tokens]
-            targets = list(dict.fromkeys(turn.movies)) if task == 'recommend' else [-1]
+            named = list(dict.fromkeys(turn.movies))
+            targets = named if task == 'recommend' else [-1]
             out += [
-                Example(dialog.id, i, tokens, entities, items, response, t, t not in items)
+                Example(dialog.id, i, tokens, entities, items, response, t, t not in items, named)
                 for t in targets]
         tracker.add(turn)
     return out
@@ -289,6 +291,7 @@ def collate(examples: list[Example], kg: KnowledgeGraph, reviews: ReviewBank,
              'target': torch.tensor([e.target for e in examples]),
              'target_item': torch.tensor([index.get(e.target, -1) for e in examples]),
              'target_is_new': torch.tensor([e.target_is_new for e in examples]),
+             'response_items': pad([e.response_items for e in examples], value=-1),
              # a stable id
              'dialog': torch.tensor([zlib.crc32(e.dialog_id.encode()) >> 1 for e in examples])}
     if descriptions is not None:

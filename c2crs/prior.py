@@ -24,12 +24,14 @@ from .encoders import (
     ConversationView, EncoderConfig, KGEncoder, KGView, ReviewView, SelfAttentivePool, View,
     ViewOutput, ViewSet)
 from .recommend import Recommender, RecommendConfig, build_model, fit, rec_loss
-from .converse import Generator, GeneratorConfig, label_token_table
+from .converse import (
+    Generator, GeneratorConfig, Memory, knowledge_vocab, label_token_table, weighted_nll)
 
 # %% auto #0
 __all__ = ['PRIOR', 'PRIOR_VARIANTS', 'catalogue_lookup', 'AutoRec', 'read_conceptnet', 'word_graph', 'conceptnet_path',
            'word_edges_for', 'concept_words', 'WordView', 'Gate', 'KGSF', 'pretrain_infomax', 'review_entities',
-           'entity_table', 'RevCore', 'build_prior', 'train_prior', 'prior_generator']
+           'entity_table', 'RevCore', 'build_prior', 'train_prior', 'item_neighbours', 'KECRSGenerator',
+           'prior_generator']
 
 # %% ../nbs/09c_prior.ipynb #p006
 def catalogue_lookup(kg: KnowledgeGraph) -> Tensor:
@@ -236,20 +238,77 @@ def train_prior(name: str, enc: EncodedDataset, seed: int = 0,
     if isinstance(model, KGSF): pretrain_infomax(model, enc, cfg, infomax_epochs)
     return model, fit(model, enc, cfg)[0]
 
-# %% ../nbs/09c_prior.ipynb #p031
-def prior_generator(name: str, enc: EncodedDataset, recommender: KGSF,
+# %% ../nbs/09c_prior.ipynb #p034
+def item_neighbours(kg: KnowledgeGraph, per_item: int = 64) -> dict[int, list[int]]:
+    "Each item's one-hop KG neighbours (edges either way), at most `per_item`, in edge order."
+    items, out = set(kg.item_ids.tolist()), {}
+    for a, b in kg.edge_index.T.tolist():
+        for item, other in ((a, b), (b, a)):
+            if item in items and other != item:
+                near = out.setdefault(item, [])
+                if len(near) < per_item and other not in near: near.append(other)
+    return out
+
+class KECRSGenerator(Generator):
+    """KECRS's conversation module: chapter 09's generator on the conversation and a frozen KG view,
+    trained with a bag-of-entity and an infusion loss besides Eq. 11."""
+    def __init__(self, views: ViewSet, labels: Tensor, cfg: GeneratorConfig, neighbours: Tensor,
+                 boe_weight: float = 1.5, infusion_weight: float = 0.025):
+        super().__init__(views, labels, cfg)
+        d, k = self.embed.embedding_dim, views.views['kg'].dim
+        self.boe_align, self.boe_bias = nn.Linear(d, k), nn.Parameter(torch.zeros(len(neighbours)))
+        self.infuse_align = nn.Linear(k, d)
+        self.infuse_bias = nn.Parameter(torch.zeros(self.vocab_size))
+        self.boe_weight, self.infusion_weight = boe_weight, infusion_weight
+        self.register_buffer('neighbours', neighbours)               # (n_entities, width), -1 pad
+
+# %% ../nbs/09c_prior.ipynb #p035
+@patch
+def boe_loss(self: KECRSGenerator, batch: dict[str, Tensor], h: Tensor) -> Tensor:
+    "Bag of entities: the reply's steps, summed, should score the named movies' neighbours high."
+    items = batch['response_items']                                            # (B, n), -1 pad
+    near = self.neighbours[items.clamp(min=0)].masked_fill((items < 0)[..., None], -1).flatten(1)
+    bag = torch.zeros(len(items), len(self.neighbours), device=h.device).scatter_reduce(
+        1, near.clamp(min=0), (near >= 0).float(), 'amax')                    # (B, n_entities)
+    with torch.no_grad(): states = self.views.views['kg'].encoder.entity_states()   # frozen
+    p = torch.softmax(self.boe_align(h) @ states.T + self.boe_bias, -1)       # (B, T, n_entities)
+    summed = (p * (batch['response_tokens'][:, 1:] != PAD)[..., None]).sum(1)
+    return (-nn.functional.logsigmoid(summed) * bag).sum(-1).mean()
+
+@patch
+def infusion_loss(self: KECRSGenerator, batch: dict[str, Tensor], mem: Memory) -> Tensor:
+    "Infusion: the user vector, in word space, should score the words of the context's entities."
+    user = mem.pooled[self.memories.index('kg') - 1]                           # (B, kg dim)
+    scores = self.infuse_align(user) @ self.embed.weight.T + self.infuse_bias  # (B, V)
+    words = knowledge_vocab(batch, self.labels, self.vocab_size, use_reviews=False).float()
+    return (((scores - words) ** 2).sum(-1) * words.any(-1)).mean()
+
+@patch
+def loss(self: KECRSGenerator, batch: dict, alpha: Tensor) -> Tensor:
+    "Eq. 11 plus `boe_weight` x bag of entities plus `infusion_weight` x infusion."
+    mem, h = self.teacher_forced(batch)
+    nll = weighted_nll(self.target_logp(batch, (mem, h)), batch['response_tokens'][:, 1:], alpha)[0]
+    return (nll + self.boe_weight * self.boe_loss(batch, h)
+            + self.infusion_weight * self.infusion_loss(batch, mem))
+
+# %% ../nbs/09c_prior.ipynb #p038
+def prior_generator(name: str, enc: EncodedDataset, recommender: nn.Module,
                     enc_cfg: EncoderConfig = EncoderConfig(), seed: int = 0) -> Generator:
-    """KGSF's (`name='kgsf'`) or RevCore's (`'revcore'`) conversation module, reading the trained
-    `recommender`'s KG and word encoders, frozen."""
-    if name not in ('kgsf', 'revcore'): raise ValueError(f'no conversation module for {name!r}')
+    """The conversation module of KGSF, RevCore or KECRS (`name`), reading the trained `recommender`'s
+    KG encoder (and word encoder), frozen."""
+    if name not in ('kgsf', 'revcore', 'kecrs'): raise ValueError(f'no conversation module for {name!r}')
     set_seed(seed)
     kg_view = KGView(enc.ds.kg, enc_cfg)
     kg_view.encoder = copy.deepcopy(recommender.encoder)
-    words = copy.deepcopy(recommender.word_view)
-    for frozen in (kg_view, words): frozen.requires_grad_(False)
+    words = [copy.deepcopy(recommender.word_view)] if name != 'kecrs' else []
+    for frozen in (kg_view, *words): frozen.requires_grad_(False)
     reviews = [ReviewView(len(enc.vocab), enc_cfg)] if name == 'revcore' else []
     views = ViewSet(
-        [ConversationView(len(enc.vocab), enc_cfg), kg_view, words, *reviews], enc_cfg.proj_dim)
-    cfg = GeneratorConfig(use_reviews=name == 'revcore', more=('words',))
-    return Generator(views, label_token_table(enc.ds.kg, enc.vocab), cfg).to(
-        next(recommender.parameters()).device)
+        [ConversationView(len(enc.vocab), enc_cfg), kg_view, *words, *reviews], enc_cfg.proj_dim)
+    labels = label_token_table(enc.ds.kg, enc.vocab)
+    if name == 'kecrs':
+        near = entity_table(item_neighbours(enc.ds.kg), enc.ds.kg.n_entities)
+        gen = KECRSGenerator(views, labels, GeneratorConfig(use_reviews=False), near)
+    else:
+        gen = Generator(views, labels, GeneratorConfig(use_reviews=name == 'revcore', more=('words',)))
+    return gen.to(next(recommender.parameters()).device)

@@ -118,15 +118,16 @@ def test_conceptnet_stand_in_loads():
     assert len(edges) == 47_023
 
 
-@pytest.mark.parametrize('name', ['kgsf', 'revcore'])
+@pytest.mark.parametrize('name', ['kgsf', 'revcore', 'kecrs'])
 def test_conversation_module_reads_the_frozen_recommender(enc, name):
-    "KGSF's and RevCore's generators attend to the recommender's KG and word encoders, frozen."
+    "KGSF's, RevCore's and KECRS's generators attend to their recommender's encoders, frozen."
     from c2crs.converse import ConverseConfig, train_generator
     with quiet():
         recommender = train_prior(name, enc, 0, replace(CFG, epochs=1), SMALL, infomax_epochs=1)[0]
         gen = prior_generator(name, enc, recommender, SMALL)
         reviews = ['review'] if name == 'revcore' else []
-        assert gen.memories == ['conversation', 'kg', *reviews, 'words']
+        words = [] if name == 'kecrs' else ['words']
+        assert gen.memories == ['conversation', 'kg', *reviews, *words]
         kg_before = gen.views.views['kg'].encoder.embed.weight.clone()
         history = train_generator(gen, enc, ConverseConfig(epochs=1, batch_size=64))
     assert history[0]['loss'] > 0
@@ -134,3 +135,16 @@ def test_conversation_module_reads_the_frozen_recommender(enc, name):
     assert torch.equal(gen.views.views['kg'].encoder.embed.weight, recommender.encoder.embed.weight)
     with pytest.raises(ValueError, match='no conversation module'):
         prior_generator('redial', enc, recommender)
+
+
+def test_kecrs_bag_of_entities_counts_the_named_movies_neighbours(enc):
+    "A reply naming no movie has an empty bag: its bag-of-entity loss is 0."
+    with quiet(): kbrd_like = train_prior('kecrs', enc, 0, replace(CFG, epochs=1), SMALL)[0]
+    gen = prior_generator('kecrs', enc, kbrd_like, SMALL).eval()
+    examples = enc.examples['generate', 'train']
+    silent = [e for e in examples if not e.response_items][:4]
+    naming = [e for e in examples if e.response_items][:4]
+    for group, positive in ((silent, False), (naming, True)):
+        batch = collate(group, enc.ds.kg, enc.reviews)
+        loss = gen.boe_loss(batch, gen.teacher_forced(batch)[1])
+        assert (loss > 0) == positive
