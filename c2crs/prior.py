@@ -294,9 +294,10 @@ def loss(self: KECRSGenerator, batch: dict, alpha: Tensor) -> Tensor:
 # %% ../nbs/09c_prior.ipynb #p038
 def prior_generator(name: str, enc: EncodedDataset, recommender: nn.Module,
                     enc_cfg: EncoderConfig = EncoderConfig(), seed: int = 0) -> Generator:
-    """The conversation module of KGSF, RevCore or KECRS (`name`), reading the trained `recommender`'s
-    KG encoder (and word encoder), frozen."""
-    if name not in ('kgsf', 'revcore', 'kecrs'): raise ValueError(f'no conversation module for {name!r}')
+    """The conversation module of KGSF, RevCore or KECRS (`name`), reading the trained
+    `recommender`'s KG encoder (and word encoder), frozen."""
+    if name not in ('kgsf', 'revcore', 'kecrs'):
+        raise ValueError(f'no conversation module for {name!r}')
     set_seed(seed)
     kg_view = KGView(enc.ds.kg, enc_cfg)
     kg_view.encoder = copy.deepcopy(recommender.encoder)
@@ -310,5 +311,6 @@ def prior_generator(name: str, enc: EncodedDataset, recommender: nn.Module,
         near = entity_table(item_neighbours(enc.ds.kg), enc.ds.kg.n_entities)
         gen = KECRSGenerator(views, labels, GeneratorConfig(use_reviews=False), near)
     else:
-        gen = Generator(views, labels, GeneratorConfig(use_reviews=name == 'revcore', more=('words',)))
+        cfg = GeneratorConfig(use_reviews=name == 'revcore', more=('words',))
+        gen = Generator(views, labels, cfg)
     return gen.to(next(recommender.parameters()).device)
