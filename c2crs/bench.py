@@ -47,7 +47,7 @@ CONTROLS = ('shuffled reviews', 'no pre-training')   # break the mechanism: the 
 ABLATIONS = ('w/o coarse', 'w/o fine', 'multi-task', 'w/o CH', 'w/o SD', 'w/o UD') + CONTROLS
 # beyond the paper (on request): a fourth view, the movies' plots; KGSF without its word graph
 EXTENSIONS = ('+ plot view',) + PRIOR_VARIANTS
-GENERATORS = ('transformer', 'kgsf', 'kecrs', 'revcore', 'c2crs')
+GENERATORS = ('transformer', 'redial', 'kgsf', 'kecrs', 'revcore', 'c2crs')
 
 # %% ../nbs/10_bench.ipynb #c007
 PAPER = {

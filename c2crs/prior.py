@@ -17,7 +17,7 @@ from torch_geometric.utils import to_undirected
 
 from .core import DataError, get_device, set_seed, shared_data_dir
 from .data import (
-    PAD, SPECIALS, STOPWORDS, CRSDataset, EncodedDataset, EntityLinker, KnowledgeGraph, Vocab,
+    EOS, PAD, SPECIALS, STOPWORDS, CRSDataset, EncodedDataset, EntityLinker, KnowledgeGraph, Vocab,
     epoch_batches, to_device)
 from .learner import ClipGrad, Learner, Progress, Timer
 from .encoders import (
@@ -30,8 +30,8 @@ from .converse import (
 # %% auto #0
 __all__ = ['PRIOR', 'PRIOR_VARIANTS', 'catalogue_lookup', 'AutoRec', 'read_conceptnet', 'word_graph', 'conceptnet_path',
            'word_edges_for', 'concept_words', 'WordView', 'Gate', 'KGSF', 'pretrain_infomax', 'review_entities',
-           'entity_table', 'RevCore', 'build_prior', 'train_prior', 'item_neighbours', 'KECRSGenerator',
-           'prior_generator']
+           'entity_table', 'RevCore', 'build_prior', 'train_prior', 'item_neighbours', 'KECRSGenerator', 'split_turns',
+           'HRED', 'prior_generator']
 
 # %% ../nbs/09c_prior.ipynb #p006
 def catalogue_lookup(kg: KnowledgeGraph) -> Tensor:
@@ -291,14 +291,73 @@ def loss(self: KECRSGenerator, batch: dict, alpha: Tensor) -> Tensor:
     return (nll + self.boe_weight * self.boe_loss(batch, h)
             + self.infusion_weight * self.infusion_loss(batch, mem))
 
-# %% ../nbs/09c_prior.ipynb #p038
+# %% ../nbs/09c_prior.ipynb #p042
+def split_turns(tokens: Tensor, max_turns: int = 8, max_len: int = 40) -> Tensor:
+    """A flat context (B, n), each turn ending with EOS, as its last `max_turns` turns of at most
+    `max_len` tokens: (B, max_turns, max_len), PAD-filled, the latest turn last."""
+    out = torch.full((len(tokens), max_turns, max_len), PAD, dtype=torch.long)
+    for row, seq in enumerate(tokens.tolist()):
+        turns, turn = [], []
+        for t in seq:
+            if t == PAD: continue
+            if t == EOS: turns.append(turn); turn = []
+            else: turn.append(t)
+        if turn: turns.append(turn)
+        for i, turn in enumerate(turns[-max_turns:][::-1]):
+            out[row, max_turns - 1 - i, :len(turn[-max_len:])] = torch.tensor(turn[-max_len:])
+    return out.to(tokens.device)
+
+# %% ../nbs/09c_prior.ipynb #p044
+class HRED(nn.Module):
+    "ReDial's conversation module: utterance GRU -> dialog GRU -> GRU decoder (chapter 09's interface)."
+    def __init__(self, vocab_size: int, dim: int = 128, hidden: int = 256, max_turns: int = 8):
+        super().__init__()
+        self.vocab_size, self.max_turns = vocab_size, max_turns
+        self.embed = nn.Embedding(vocab_size, dim, padding_idx=PAD)
+        self.utterance = nn.GRU(dim, hidden // 2, batch_first=True, bidirectional=True)
+        self.dialog = nn.GRU(hidden, hidden, batch_first=True)
+        self.decoder = nn.GRU(dim + hidden, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, vocab_size)
+
+    def encode(self, batch: dict[str, Tensor]) -> Tensor:
+        "The dialog state (B, hidden): the dialog GRU over the utterance vectors of the context."
+        turns = split_turns(batch['context_tokens'], self.max_turns)        # (B, U, L)
+        b, u, l = turns.shape
+        flat, real = turns.view(b * u, l), (turns != PAD).any(-1).view(b * u)
+        vectors = self.embed.weight.new_zeros(b * u, self.dialog.input_size)
+        if real.any():
+            packed = nn.utils.rnn.pack_padded_sequence(
+                self.embed(flat[real]), (flat[real] != PAD).sum(-1).cpu(), batch_first=True,
+                enforce_sorted=False)
+            vectors[real] = self.utterance(packed)[1].transpose(0, 1).flatten(1)  # both directions
+        return self.dialog(vectors.view(b, u, -1))[1][0]                   # (B, hidden)
+
+    def hidden(self, state: Tensor, tokens: Tensor) -> Tensor:
+        "Decoder states after every prefix of `tokens` (B, T) -> (B, T, hidden), fed the state."
+        x = torch.cat([self.embed(tokens), state[:, None].expand(-1, tokens.shape[1], -1)], -1)
+        return self.decoder(x, state[None].contiguous())[0]
+
+    def output_logp(self, state: Tensor, h: Tensor) -> Tensor:
+        return torch.log_softmax(self.out(h).float(), -1)
+
+    def target_logp(self, batch: dict[str, Tensor]) -> Tensor:
+        "Teacher-forced log P of every reply token after BOS (B, R - 1); 0 at padding."
+        tokens = batch['response_tokens']
+        logp = self.output_logp(None, self.hidden(self.encode(batch), tokens[:, :-1]))
+        return logp.gather(-1, tokens[:, 1:, None]).squeeze(-1) * (tokens[:, 1:] != PAD)
+
+    def loss(self, batch: dict[str, Tensor], alpha: Tensor) -> Tensor:
+        return weighted_nll(self.target_logp(batch), batch['response_tokens'][:, 1:], alpha)[0]
+
+# %% ../nbs/09c_prior.ipynb #p048
 def prior_generator(name: str, enc: EncodedDataset, recommender: nn.Module,
-                    enc_cfg: EncoderConfig = EncoderConfig(), seed: int = 0) -> Generator:
-    """The conversation module of KGSF, RevCore or KECRS (`name`), reading the trained
-    `recommender`'s KG encoder (and word encoder), frozen."""
-    if name not in ('kgsf', 'revcore', 'kecrs'):
-        raise ValueError(f'no conversation module for {name!r}')
+                    enc_cfg: EncoderConfig = EncoderConfig(), seed: int = 0) -> nn.Module:
+    """The conversation module of system `name` (one of `PRIOR`): ReDial's HRED; KGSF's, RevCore's
+    or KECRS's generator on the trained `recommender`'s KG (and word) encoders, frozen."""
+    if name not in PRIOR: raise ValueError(f'no conversation module for {name!r}')
     set_seed(seed)
+    device = next(recommender.parameters()).device
+    if name == 'redial': return HRED(len(enc.vocab), enc_cfg.word_dim).to(device)
     kg_view = KGView(enc.ds.kg, enc_cfg)
     kg_view.encoder = copy.deepcopy(recommender.encoder)
     words = [copy.deepcopy(recommender.word_view)] if name != 'kecrs' else []
@@ -313,4 +372,4 @@ def prior_generator(name: str, enc: EncodedDataset, recommender: nn.Module,
     else:
         cfg = GeneratorConfig(use_reviews=name == 'revcore', more=('words',))
         gen = Generator(views, labels, cfg)
-    return gen.to(next(recommender.parameters()).device)
+    return gen.to(device)

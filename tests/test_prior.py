@@ -134,7 +134,7 @@ def test_conversation_module_reads_the_frozen_recommender(enc, name):
     assert torch.equal(gen.views.views['kg'].encoder.embed.weight, kg_before)
     assert torch.equal(gen.views.views['kg'].encoder.embed.weight, recommender.encoder.embed.weight)
     with pytest.raises(ValueError, match='no conversation module'):
-        prior_generator('redial', enc, recommender)
+        prior_generator('kgsf w/o word graph', enc, recommender)
 
 
 def test_kecrs_bag_of_entities_counts_the_named_movies_neighbours(enc):
@@ -148,3 +148,19 @@ def test_kecrs_bag_of_entities_counts_the_named_movies_neighbours(enc):
         batch = collate(group, enc.ds.kg, enc.reviews)
         loss = gen.boe_loss(batch, gen.teacher_forced(batch)[1])
         assert (loss > 0) == positive
+
+
+def test_hred_is_a_generator_for_chapter_09(enc):
+    "ReDial's HRED trains with train_generator and decodes with chapter 09's greedy and beam search."
+    from c2crs.converse import ConverseConfig, beam_decode, greedy_decode, train_generator
+    from c2crs.prior import split_turns
+    flat = torch.tensor([[7, 8, 3, 9, 3, 10, 0]])                  # EOS = 3 ends a turn, PAD = 0
+    assert split_turns(flat, max_turns=3, max_len=2).tolist() == [[[7, 8], [9, 0], [10, 0]]]
+    with quiet():
+        redial = train_prior('redial', enc, 0, replace(CFG, epochs=1), SMALL)[0]
+        gen = prior_generator('redial', enc, redial, SMALL)
+        history = train_generator(gen, enc, ConverseConfig(epochs=2, batch_size=64))
+    assert history[1]['dev ppl'] < history[0]['dev ppl']
+    batch = collate(enc.examples['generate', 'test'][:4], enc.ds.kg, enc.reviews)
+    assert greedy_decode(gen, batch, max_len=6).shape[0] == 4
+    assert beam_decode(gen, batch, beam=2, max_len=6).shape[0] == 4
