@@ -4,7 +4,7 @@
 
 # %% ../nbs/09b_distributed.ipynb #d002
 from __future__ import annotations
-import io, os, shutil, socket, subprocess, sys, time, traceback
+import importlib, io, os, shutil, socket, subprocess, sys, time, traceback
 from pathlib import Path
 from queue import Empty
 from typing import Callable
@@ -26,10 +26,10 @@ from .converse import ConverseConfig, GeneratorConfig, build_generator, train_ge
 from .recommend import RecommendConfig, build_model, fit, rec_loss
 
 # %% auto #0
-__all__ = ['init_from_env', 'free_port', 'launch', 'shard', 'shard_sizes', 'gather_rows', 'batch_rows', 'row_share', 'ShardLoss',
-           'DataParallel', 'on_rank_zero', 'kbrd_run', 'KeepGrads', 'coarse_grads', 'pretrain_run', 'Killed',
-           'KillAfter', 'resume_run', 'token_share', 'generator_run', 'torchrun_args', 'torchrun', 'StartClock',
-           'throughput']
+__all__ = ['init_from_env', 'free_port', 'importable', 'launch', 'shard', 'shard_sizes', 'gather_rows', 'batch_rows', 'row_share',
+           'ShardLoss', 'DataParallel', 'on_rank_zero', 'kbrd_run', 'KeepGrads', 'coarse_grads', 'pretrain_run',
+           'Killed', 'KillAfter', 'resume_run', 'token_share', 'generator_run', 'torchrun_args', 'torchrun',
+           'StartClock', 'throughput']
 
 # %% ../nbs/09b_distributed.ipynb #d005
 def init_from_env(backend: str | None = None) -> bool:
@@ -58,8 +58,22 @@ def _worker(rank: int, world: int, port: int, backend: str, fn: Callable, args: 
     # by value: tensors shared by file descriptor would vanish with this process
     buffer = io.BytesIO(); torch.save(result, buffer); queue.put(buffer.getvalue())
 
+def importable(fn: Callable) -> bool:
+    """Can a spawned process import `fn` by its name? Not one defined in a notebook (whose
+    `__main__` has no file) nor inside another function."""
+    module, name = getattr(fn, '__module__', None), getattr(fn, '__qualname__', '<locals>')
+    if module is None or '<locals>' in name: return False
+    if module == '__main__': return hasattr(sys.modules['__main__'], '__file__')
+    try: found = importlib.import_module(module)
+    except ImportError: return False
+    for part in name.split('.'): found = getattr(found, part, None)
+    return found is fn
+
 def launch(fn: Callable, world: int = 2, *args, backend: str = 'gloo') -> list:
     "Run `fn(*args)` in `world` processes joined by torch.distributed; the results by rank."
+    # a worker that cannot unpickle `fn` would die before it could report, leaving this one waiting
+    if not importable(fn):
+        raise ValueError(f'launch: workers cannot import {fn!r}; define it in a module')
     ctx = mp.get_context('spawn')
     results, queue, port = {}, ctx.Queue(), free_port()
     procs = [ctx.Process(target=_worker, args=(r, world, port, backend, fn, args, queue))

@@ -74,3 +74,10 @@ def test_data_parallel_generator_matches_one_process(tiny_world):
     assert two[0]['history'][0]['loss'] == pytest.approx(one['history'][0]['loss'], abs=1e-4)
     for name, weight in one['state'].items():
         torch.testing.assert_close(two[0]['state'][name], weight, atol=1e-4, rtol=1e-3, msg=name)
+
+
+def test_launch_refuses_what_workers_cannot_import():
+    "A function the spawned workers could not import is an error at once, not a hang."
+    def local(): return 1
+    with pytest.raises(ValueError, match='define it in a module'): launch(local, 2)
+    assert distributed.importable(distributed.world_size)
