@@ -29,9 +29,9 @@ from .converse import (
 
 # %% auto #0
 __all__ = ['PRIOR', 'PRIOR_VARIANTS', 'catalogue_lookup', 'AutoRec', 'read_conceptnet', 'word_graph', 'conceptnet_path',
-           'word_edges_for', 'concept_words', 'WordView', 'Gate', 'KGSF', 'pretrain_infomax', 'review_entities',
-           'entity_table', 'RevCore', 'build_prior', 'train_prior', 'item_neighbours', 'KECRSGenerator', 'split_turns',
-           'HRED', 'prior_generator']
+           'word_edges_for', 'concept_words', 'graph_words', 'WordView', 'Gate', 'KGSF', 'pretrain_infomax',
+           'review_entities', 'entity_table', 'RevCore', 'build_prior', 'train_prior', 'item_neighbours',
+           'KECRSGenerator', 'split_turns', 'HRED', 'prior_generator']
 
 # %% ../nbs/09c_prior.ipynb #p006
 def catalogue_lookup(kg: KnowledgeGraph) -> Tensor:
@@ -92,22 +92,29 @@ def word_edges_for(vocab: Vocab) -> Tensor:
     return word_graph(read_conceptnet(path), vocab)
 
 def concept_words(vocab: Vocab) -> Tensor:
-    "Which token ids the word side reads: neither special nor a stopword; (len(vocab),) bool."
+    "Which token ids are content words: neither special nor a stopword; (len(vocab),) bool."
     return torch.tensor(
         [i >= len(SPECIALS) and t not in STOPWORDS for i, t in enumerate(vocab.itos)])
+
+def graph_words(vocab: Vocab, edges: Tensor) -> Tensor:
+    "The content words the word graph knows (an end of some edge): the words KGSF's word side reads."
+    known = torch.zeros(len(vocab), dtype=torch.bool)
+    known[edges.flatten()] = True
+    return concept_words(vocab) & known
 
 # %% ../nbs/09c_prior.ipynb #p013
 class WordView(View):
     """KGSF's word side as a view: GCN states of the context's content words over a word graph
     (units) and their self-attentive pool."""
     name, fields = 'words', ('context_tokens',)
-    def __init__(self, vocab: Vocab, word_edges: Tensor, dim: int):
+    def __init__(self, vocab: Vocab, word_edges: Tensor, dim: int, words: Tensor | None = None):
         super().__init__()
         self.dim, self.embed = dim, nn.Embedding(len(vocab), dim, padding_idx=PAD)
         nn.init.normal_(self.embed.weight, std=dim ** -0.5)     # as KGSF's code
         self.gcn, self.pool = GCNConv(dim, dim), SelfAttentivePool(dim)
         self.register_buffer('edges', word_edges.clone())
-        self.register_buffer('is_word', concept_words(vocab))
+        # the words it reads: by default those the graph knows, as in KGSF
+        self.register_buffer('is_word', graph_words(vocab, word_edges) if words is None else words)
     def forward(self, batch: dict[str, Tensor]) -> ViewOutput:
         tokens = batch['context_tokens']
         units, mask = self.gcn(self.embed.weight, self.edges)[tokens], self.is_word[tokens]
@@ -127,11 +134,11 @@ class KGSF(Recommender):
     """KGSF's recommender: KBRD's entity side and a word side (GCN over a word graph), fused by a
     gate (`use_words=False`: the entity side alone); infomax aligns the two."""
     def __init__(self, encoder: KGEncoder, kg: KnowledgeGraph, vocab: Vocab, word_edges: Tensor,
-                 use_words: bool = True, info_weight: float = 0.025):
+                 use_words: bool = True, info_weight: float = 0.025, words: Tensor | None = None):
         super().__init__(encoder, kg.item_ids)
         dim = encoder.embed.embedding_dim
         self.use_words, self.info_weight = use_words, info_weight
-        self.word_view, self.gate = WordView(vocab, word_edges, dim), Gate(dim)
+        self.word_view, self.gate = WordView(vocab, word_edges, dim, words), Gate(dim)
         self.info_proj = nn.Linear(dim, dim)
         self.info_bias = nn.Parameter(torch.zeros(kg.n_entities))
 
@@ -223,10 +230,10 @@ def build_prior(name: str, enc: EncodedDataset, cfg: RecommendConfig = Recommend
     kg = enc.ds.kg
     if name == 'redial': return AutoRec(kg)
     if name == 'kecrs': return build_model('kbrd', enc, cfg, enc_cfg)
-    no_edges = torch.zeros(2, 0, dtype=torch.long)
-    edges = no_edges if 'w/o' in name else word_edges_for(enc.vocab)
-    args = (KGEncoder(kg, enc_cfg), kg, enc.vocab, edges)
-    return RevCore(*args, found=review_entities(enc.ds)) if name == 'revcore' else KGSF(*args)
+    edges, args = word_edges_for(enc.vocab), (KGEncoder(kg, enc_cfg), kg, enc.vocab)
+    if 'w/o' in name:   # the same words, no edges between them
+        return KGSF(*args, torch.zeros(2, 0, dtype=torch.long), words=graph_words(enc.vocab, edges))
+    return RevCore(*args, edges, found=review_entities(enc.ds)) if name == 'revcore' else KGSF(*args, edges)
 
 def train_prior(name: str, enc: EncodedDataset, seed: int = 0,
                 cfg: RecommendConfig = RecommendConfig(), enc_cfg: EncoderConfig = EncoderConfig(),

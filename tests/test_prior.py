@@ -10,8 +10,8 @@ from c2crs.encoders import EncoderConfig
 from c2crs.learner import quiet
 from c2crs.movieworld import MovieWorldConfig, generate_movieworld
 from c2crs.prior import (
-    PRIOR, PRIOR_VARIANTS, AutoRec, build_prior, conceptnet_path, prior_generator, read_conceptnet,
-    train_prior, word_graph)
+    PRIOR, PRIOR_VARIANTS, AutoRec, build_prior, conceptnet_path, graph_words, prior_generator,
+    read_conceptnet, train_prior, word_graph)
 from c2crs.recommend import RecommendConfig, evaluate, train_system
 
 SMALL = EncoderConfig(word_dim=32, kg_dim=32, ffn_dim=64, proj_dim=32)
@@ -62,8 +62,8 @@ def test_the_word_graph_reaches_the_scores(enc):
     batch = collate(enc.examples['recommend', 'train'][:16], enc.ds.kg, enc.reviews)
     before = model(batch)
     words = [w for w in enc.vocab.itos[5:] if w.isalpha()][:40]
-    chain = [('RelatedTo', a, b) for a, b in zip(words, words[1:])]
-    model.word_view.edges = word_graph(chain, enc.vocab)
+    chain = word_graph([('RelatedTo', a, b) for a, b in zip(words, words[1:])], enc.vocab)
+    model.word_view.edges, model.word_view.is_word = chain, graph_words(enc.vocab, chain)
     assert not torch.allclose(before, model(batch))
 
 
@@ -164,3 +164,12 @@ def test_hred_is_a_generator_for_chapter_09(enc):
     batch = collate(enc.examples['generate', 'test'][:4], enc.ds.kg, enc.reviews)
     assert greedy_decode(gen, batch, max_len=6).shape[0] == 4
     assert beam_decode(gen, batch, beam=2, max_len=6).shape[0] == 4
+
+
+def test_kgsf_reads_only_the_words_the_graph_knows(enc):
+    "Like KGSF, the word side reads the content words at an end of some edge; w/o graph keeps them."
+    chain = word_graph([('RelatedTo', 'mood', enc.vocab.itos[10])], enc.vocab)
+    assert graph_words(enc.vocab, chain).sum() <= 2
+    kgsf, without = build_prior('kgsf', enc, CFG, SMALL), build_prior('kgsf w/o word graph', enc, CFG, SMALL)
+    assert torch.equal(kgsf.word_view.is_word, without.word_view.is_word)
+    assert without.word_view.edges.shape[1] == 0
