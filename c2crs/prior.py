@@ -29,9 +29,9 @@ from .converse import (
 
 # %% auto #0
 __all__ = ['PRIOR', 'PRIOR_VARIANTS', 'catalogue_lookup', 'AutoRec', 'read_conceptnet', 'word_graph', 'conceptnet_path',
-           'word_edges_for', 'concept_words', 'graph_words', 'WordView', 'Gate', 'KGSF', 'pretrain_infomax',
-           'review_entities', 'entity_table', 'RevCore', 'build_prior', 'train_prior', 'item_neighbours',
-           'KECRSGenerator', 'split_turns', 'HRED', 'prior_generator']
+           'word_edges_for', 'concept_words', 'graph_words', 'WordView', 'Gate', 'KGSF', 'multi_hot',
+           'pretrain_infomax', 'review_entities', 'entity_table', 'RevCore', 'build_prior', 'train_prior',
+           'item_neighbours', 'KECRSGenerator', 'split_turns', 'HRED', 'prior_generator']
 
 # %% ../nbs/09c_prior.ipynb #p006
 def catalogue_lookup(kg: KnowledgeGraph) -> Tensor:
@@ -97,7 +97,7 @@ def concept_words(vocab: Vocab) -> Tensor:
         [i >= len(SPECIALS) and t not in STOPWORDS for i, t in enumerate(vocab.itos)])
 
 def graph_words(vocab: Vocab, edges: Tensor) -> Tensor:
-    "The content words the word graph knows (an end of some edge): the words KGSF's word side reads."
+    "The content words the word graph knows (an end of some edge): what KGSF's word side reads."
     known = torch.zeros(len(vocab), dtype=torch.bool)
     known[edges.flatten()] = True
     return concept_words(vocab) & known
@@ -160,13 +160,17 @@ class KGSF(Recommender):
         return user @ items.T + self.bias
 
 # %% ../nbs/09c_prior.ipynb #p017
+def multi_hot(ids: Tensor, real: Tensor, n: int) -> Tensor:
+    "Rows of `ids` (B, k) as (B, n) multi-hot vectors; ids where `real` is False add nothing."
+    return torch.zeros(len(ids), n, device=ids.device).scatter_reduce(
+        1, ids, real.float(), 'amax')          # amax: a padded 0 never clears a real id's 1
+
 @patch
 def info_loss(self: KGSF, batch: dict[str, Tensor], states: Tensor | None = None) -> Tensor:
     """Infomax: squared error of the word side's scores of all entities against the context's
     multi-hot, per entity named; `states`: every entity's, if already computed."""
     entities, mask = self.context(batch)
-    named = torch.zeros(len(entities), len(self.info_bias), device=entities.device).scatter_reduce(
-        1, entities, mask.float(), 'amax')                  # padding (entity 0, False) adds nothing
+    named = multi_hot(entities, mask, len(self.info_bias))
     if states is None: states = self.encoder.entity_states()               # (n_entities, dim)
     scores = self.info_proj(self.word_user(batch)) @ states.T + self.info_bias
     return nn.functional.mse_loss(scores, named, reduction='sum') / named.sum().clamp(min=1)
@@ -176,8 +180,7 @@ def loss(self: KGSF, batch: dict[str, Tensor], **kwargs) -> Tensor:
     "Cross-entropy over all items (Eq. 9) plus `info_weight` x infomax (with the word side)."
     if not self.use_words: return rec_loss(self, batch)
     states = self.encoder.entity_states()          # one R-GCN pass over the whole graph for both
-    keep = batch['target_item'] >= 0
-    rec = nn.functional.cross_entropy(self(batch, states)[keep], batch['target_item'][keep])
+    rec = rec_loss(lambda b: self(b, states), batch)
     return rec + self.info_weight * self.info_loss(batch, states)
 
 # %% ../nbs/09c_prior.ipynb #p020
@@ -233,7 +236,8 @@ def build_prior(name: str, enc: EncodedDataset, cfg: RecommendConfig = Recommend
     edges, args = word_edges_for(enc.vocab), (KGEncoder(kg, enc_cfg), kg, enc.vocab)
     if 'w/o' in name:   # the same words, no edges between them
         return KGSF(*args, torch.zeros(2, 0, dtype=torch.long), words=graph_words(enc.vocab, edges))
-    return RevCore(*args, edges, found=review_entities(enc.ds)) if name == 'revcore' else KGSF(*args, edges)
+    if name == 'revcore': return RevCore(*args, edges, found=review_entities(enc.ds))
+    return KGSF(*args, edges)
 
 def train_prior(name: str, enc: EncodedDataset, seed: int = 0,
                 cfg: RecommendConfig = RecommendConfig(), enc_cfg: EncoderConfig = EncoderConfig(),
@@ -268,17 +272,29 @@ class KECRSGenerator(Generator):
         self.infuse_bias = nn.Parameter(torch.zeros(self.vocab_size))
         self.boe_weight, self.infusion_weight = boe_weight, infusion_weight
         self.register_buffer('neighbours', neighbours)               # (n_entities, width), -1 pad
+        self._states = None                                          # `frozen_states`' cache
 
 # %% ../nbs/09c_prior.ipynb #p035
+@patch
+def frozen_states(self: KECRSGenerator) -> Tensor:
+    """Every entity's state under the frozen KG encoder (n_entities, dim): computed once, not once a
+    batch; again after new weights are loaded or the model moves."""
+    if self._states is None or self._states.device != self.boe_bias.device:
+        with torch.no_grad(): self._states = self.views.views['kg'].encoder.entity_states()
+    return self._states
+
+@patch
+def load_state_dict(self: KECRSGenerator, *args, **kwargs):
+    "Load weights, dropping the cached entity states."
+    self._states = None; return nn.Module.load_state_dict(self, *args, **kwargs)
+
 @patch
 def boe_loss(self: KECRSGenerator, batch: dict[str, Tensor], h: Tensor) -> Tensor:
     "Bag of entities: the reply's steps, summed, should score the named movies' neighbours high."
     items = batch['response_items']                                            # (B, n), -1 pad
     near = self.neighbours[items.clamp(min=0)].masked_fill((items < 0)[..., None], -1).flatten(1)
-    bag = torch.zeros(len(items), len(self.neighbours), device=h.device).scatter_reduce(
-        1, near.clamp(min=0), (near >= 0).float(), 'amax')                    # (B, n_entities)
-    with torch.no_grad(): states = self.views.views['kg'].encoder.entity_states()   # frozen
-    p = torch.softmax(self.boe_align(h) @ states.T + self.boe_bias, -1)       # (B, T, n_entities)
+    bag = multi_hot(near.clamp(min=0), near >= 0, len(self.neighbours))       # (B, n_entities)
+    p = torch.softmax(self.boe_align(h) @ self.frozen_states().T + self.boe_bias, -1)  # (B, T, n)
     summed = (p * (batch['response_tokens'][:, 1:] != PAD)[..., None]).sum(1)
     return (-nn.functional.logsigmoid(summed) * bag).sum(-1).mean()
 
@@ -316,7 +332,7 @@ def split_turns(tokens: Tensor, max_turns: int = 8, max_len: int = 40) -> Tensor
 
 # %% ../nbs/09c_prior.ipynb #p044
 class HRED(nn.Module):
-    "ReDial's conversation module: utterance GRU -> dialog GRU -> GRU decoder (chapter 09's interface)."
+    "ReDial's conversation module: utterance GRU -> dialog GRU -> GRU decoder (chapter 09's API)."
     def __init__(self, vocab_size: int, dim: int = 128, hidden: int = 256, max_turns: int = 8):
         super().__init__()
         self.vocab_size, self.max_turns = vocab_size, max_turns
@@ -353,8 +369,7 @@ class HRED(nn.Module):
         logp = self.output_logp(None, self.hidden(self.encode(batch), tokens[:, :-1]))
         return logp.gather(-1, tokens[:, 1:, None]).squeeze(-1) * (tokens[:, 1:] != PAD)
 
-    def loss(self, batch: dict[str, Tensor], alpha: Tensor) -> Tensor:
-        return weighted_nll(self.target_logp(batch), batch['response_tokens'][:, 1:], alpha)[0]
+    loss = Generator.loss          # Eq. 11 on `target_logp`
 
 # %% ../nbs/09c_prior.ipynb #p048
 def prior_generator(name: str, enc: EncodedDataset, recommender: nn.Module,
