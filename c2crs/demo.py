@@ -636,20 +636,20 @@ APP_CELLS = [
     "demo_ui(CRSAgent.from_run(os.environ['C2CRS_RUN_DIR'], os.environ.get('C2CRS_STAGE', 'fine-tuned')))",
 ]
 
-def app_notebook(path) -> Path:
-    "Write the Voilà app notebook to `path`."
+def app_notebook(path, cells: list[str] = APP_CELLS) -> Path:
+    "Write a Voilà app notebook of code `cells` (the demo's by default) to `path`."
     import nbformat
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in APP_CELLS])
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     nb.metadata['kernelspec'] = {
         'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
     path = Path(path); nbformat.write(nb, path)
     return path
 
 # %% ../nbs/11_demo.ipynb #c089
-def voila_args(app: Path, port: int, no_browser: bool) -> list[str]:
-    "Command-line arguments for Voilà serving `app` on localhost:`port`."
+def voila_args(app: Path, port: int, no_browser: bool, ip: str = '127.0.0.1') -> list[str]:
+    "Command-line arguments for Voilà serving `app` on `ip` (localhost by default):`port`."
     return [
-        str(app), f'--port={port}', '--Voila.ip=127.0.0.1', '--show_tracebacks=True',
+        str(app), f'--port={port}', f'--Voila.ip={ip}', '--show_tracebacks=True',
         '--theme=light'] + (['--no-browser'] if no_browser else [])
 
 def demo_command(run_dir: str, port: int, no_browser: bool, stage: str):
