@@ -22,33 +22,50 @@ __all__ = ['CRITERIA', 'SCORES', 'GUIDELINES', 'PAPER_TABLE3', 'SCHEMA', 'esc', 
 CRITERIA = ('fluency', 'informativeness')
 SCORES = (0, 1, 2)
 GUIDELINES = {
-    'fluency': ('Is the reply well-formed English that reads naturally?', {
-        0: 'broken: ungrammatical, repetitive or hard to read',
-        1: 'understandable, with some errors or awkward phrasing',
-        2: 'fluent and natural'}),
-    'informativeness': ('Does the reply bring useful, specific content for this seeker?', {
-        0: 'empty or generic ("i see", "hi there")',
-        1: 'somewhat relevant content',
-        2: 'specific and relevant: a fitting movie, a reason, a detail'}),
+    'fluency': (
+        'Is the reply well-formed English that reads naturally?',
+        {
+            0: 'broken: ungrammatical, repetitive or hard to read',
+            1: 'understandable, with some errors or awkward phrasing',
+            2: 'fluent and natural',
+        },
+    ),
+    'informativeness': (
+        'Does the reply bring useful, specific content for this seeker?',
+        {
+            0: 'empty or generic ("i see", "hi there")',
+            1: 'somewhat relevant content',
+            2: 'specific and relevant: a fitting movie, a reason, a detail',
+        },
+    ),
 }
 # the paper's Table 3 (fluency, informativeness), three annotators on ReDial
 PAPER_TABLE3 = {
-    'Transformer': (0.97, 0.92), 'ReDial': (1.35, 1.04), 'KBRD': (1.23, 1.15), 'KGSF': (1.48, 1.37),
-    'KECRS': (1.39, 1.19), 'RevCore': (1.52, 1.34), 'C²-CRS': (1.55, 1.47)}
+    'Transformer': (0.97, 0.92),
+    'ReDial': (1.35, 1.04),
+    'KBRD': (1.23, 1.15),
+    'KGSF': (1.48, 1.37),
+    'KECRS': (1.39, 1.19),
+    'RevCore': (1.52, 1.34),
+    'C²-CRS': (1.55, 1.47),
+}
 
 # %% ../nbs/11b_humaneval.ipynb #h007
 def assignment(slot: int, n_contexts: int, per_rater: int, seed: int = 0) -> list[int]:
-    """The contexts the `slot`-th rater (from 0) rates, in the order shown: the next block of a seeded
+    """The contexts the `slot`-th rater (from 0) rates, in the order shown: the next block of a
+    seeded
     ordering of all contexts, so coverage stays balanced as raters arrive."""
     if not 0 < per_rater <= n_contexts:
-        raise ValueError(f'per_rater must be between 1 and the {n_contexts} contexts, not {per_rater}')
+        raise ValueError(
+            f'per_rater must be between 1 and the {n_contexts} contexts, not {per_rater}'
+        )
     order = random.Random(seed).sample(range(n_contexts), n_contexts)
     block = [order[(slot * per_rater + j) % n_contexts] for j in range(per_rater)]
     return random.Random(f'{seed}:{slot}').sample(block, per_rater)
 
 # %% ../nbs/11b_humaneval.ipynb #h011
 def contexts_for(n_raters: int, per_rater: int = 6, raters_per_context: int = 3) -> int:
-    "How many contexts a room of `n_raters` rating `per_rater` each covers `raters_per_context` times."
+    "The contexts that `n_raters` rating `per_rater` each cover `raters_per_context` times."
     return max(per_rater, n_raters * per_rater // raters_per_context)
 
 # %% ../nbs/11b_humaneval.ipynb #h014
@@ -58,117 +75,182 @@ def reply_order(systems, slot: int, context: int, seed: int = 0) -> list[str]:
 
 # %% ../nbs/11b_humaneval.ipynb #h018
 def plot_design(n_raters: int, n_contexts: int, per_rater: int, seed: int = 0):
-    "A rater × context heat map of the design: the position (1, 2, …) at which each rater sees each context."
+    "A rater × context heat map of the design: the position (1, 2, …) at which each rater sees it."
     import numpy as np, seaborn as sns, matplotlib.pyplot as plt
+
     grid = np.zeros((n_raters, n_contexts))
     for slot in range(n_raters):
-        for pos, c in enumerate(assignment(slot, n_contexts, per_rater, seed)): grid[slot, c] = pos + 1
+        for pos, c in enumerate(assignment(slot, n_contexts, per_rater, seed)):
+            grid[slot, c] = pos + 1
     fig, ax = plt.subplots(figsize=(9, 3.2))
-    sns.heatmap(np.where(grid > 0, grid, np.nan), ax=ax, cmap='crest', cbar_kws={'label': 'shown as #'},
-                linewidths=.5, linecolor='white', annot=n_contexts <= 30, fmt='.0f')
-    ax.set(xlabel='context', ylabel='rater (order of arrival)',
-           title=f'{n_raters} raters × {per_rater} contexts each: '
-                 f'{n_raters * per_rater / n_contexts:.1g} ratings per context')
+    sns.heatmap(
+        np.where(grid > 0, grid, np.nan),
+        ax=ax,
+        cmap='crest',
+        cbar_kws={'label': 'shown as #'},
+        linewidths=0.5,
+        linecolor='white',
+        annot=n_contexts <= 30,
+        fmt='.0f',
+    )
+    ax.set(
+        xlabel='context',
+        ylabel='rater (order of arrival)',
+        title=f'{n_raters} raters × {per_rater} contexts each: '
+        f'{n_raters * per_rater / n_contexts:.1g} ratings per context',
+    )
     plt.close(fig)
     return fig
 
 # %% ../nbs/11b_humaneval.ipynb #h021
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS contexts (id INTEGER PRIMARY KEY, dialog TEXT NOT NULL, turns TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS contexts (
+    id INTEGER PRIMARY KEY, dialog TEXT NOT NULL, turns TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS replies (
     context INTEGER NOT NULL REFERENCES contexts(id), system TEXT NOT NULL, text TEXT NOT NULL,
     PRIMARY KEY (context, system));
-CREATE TABLE IF NOT EXISTS raters (name TEXT PRIMARY KEY, slot INTEGER UNIQUE NOT NULL, joined REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS raters (
+    name TEXT PRIMARY KEY, slot INTEGER UNIQUE NOT NULL, joined REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS ratings (
     rater TEXT NOT NULL REFERENCES raters(name), context INTEGER NOT NULL REFERENCES contexts(id),
-    system TEXT NOT NULL, criterion TEXT NOT NULL, score INTEGER NOT NULL CHECK (score IN (0, 1, 2)),
+    system TEXT NOT NULL, criterion TEXT NOT NULL,
+    score INTEGER NOT NULL CHECK (score IN (0, 1, 2)),
     at REAL NOT NULL, PRIMARY KEY (rater, context, system, criterion));
 CREATE TABLE IF NOT EXISTS skips (
     rater TEXT NOT NULL REFERENCES raters(name), context INTEGER NOT NULL, at REAL NOT NULL,
     PRIMARY KEY (rater, context));
 """
 
+
 def connect(path) -> sqlite3.Connection:
-    "A connection in autocommit mode to the study file at `path`: WAL journal, full sync, 30 s busy wait."
+    "An autocommit connection to the study file at `path`: WAL journal, full sync, 30 s busy wait."
     db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-    for pragma in ('journal_mode=WAL', 'synchronous=FULL', 'foreign_keys=ON'): db.execute(f'PRAGMA {pragma}')
+    for pragma in ('journal_mode=WAL', 'synchronous=FULL', 'foreign_keys=ON'):
+        db.execute(f'PRAGMA {pragma}')
     return db
+
 
 @contextmanager
 def transaction(db: sqlite3.Connection):
-    "One write transaction, taken at once (BEGIN IMMEDIATE) so concurrent writers queue instead of failing."
+    "One write transaction, locked at once (BEGIN IMMEDIATE): concurrent writers queue, not fail."
     db.execute('BEGIN IMMEDIATE')
-    try: yield db
-    except BaseException: db.execute('ROLLBACK'); raise
-    else: db.execute('COMMIT')
+    try:
+        yield db
+    except BaseException:
+        db.execute('ROLLBACK')
+        raise
+    else:
+        db.execute('COMMIT')
 
 # %% ../nbs/11b_humaneval.ipynb #h023
 class Study:
     "A human-evaluation study in one SQLite file: contexts, replies, raters and their ratings."
+
     def __init__(self, path):
         self.path = Path(path)
         if not self.path.is_file():
-            raise FileNotFoundError(f'{self.path}: no study here (create one with `c2crs_study create`)')
-        try: self.db = connect(self.path)
-        except sqlite3.DatabaseError as e: raise study_error(self.path, 'file', f'not an SQLite database ({e})') from None
+            raise FileNotFoundError(
+                f'{self.path}: no study here (create one with `c2crs_study create`)'
+            )
+        try:
+            self.db = connect(self.path)
+        except sqlite3.DatabaseError as e:
+            raise study_error(self.path, 'file', f'not an SQLite database ({e})') from None
         self.meta = self.read_meta()
-        self.systems, self.per_rater, self.seed = self.meta['systems'], self.meta['per_rater'], self.meta['seed']
+        self.systems, self.per_rater, self.seed = [
+            self.meta[k] for k in ('systems', 'per_rater', 'seed')]
         self.n_contexts = self.check_replies()
 
     @classmethod
-    def create(cls, path, contexts: list[dict], systems, per_rater: int = 6, seed: int = 0, **meta) -> Study:
-        """Write a new study file at `path` from `contexts` (dicts of `dialog`, `turns`: [role, text] pairs,
-        `replies`: {system: text}) and open it; `meta` adds settings (e.g. `source`)."""
+    def create(
+        cls, path, contexts: list[dict], systems, per_rater: int = 6, seed: int = 0, **meta
+    ) -> Study:
+        """Write a new study file at `path` from `contexts` (dicts of `dialog`, `turns`: [role,
+        text] pairs, `replies`: {system: text}) and open it; `meta` adds settings."""
         path, systems = Path(path), list(systems)
-        if path.exists(): raise FileExistsError(f'{path} exists: a study is never overwritten (its ratings would be lost)')
-        assignment(0, len(contexts), per_rater)           # raises unless 0 < per_rater <= len(contexts)
+        if path.exists():
+            raise FileExistsError(
+                f'{path} exists: a study is never overwritten (its ratings would be lost)'
+            )
+        assignment(0, len(contexts), per_rater)  # raises unless 0 < per_rater <= len(contexts)
         for i, c in enumerate(contexts):
             if missing := [s for s in systems if not isinstance(c['replies'].get(s), str)]:
                 raise ValueError(f'context {i} has no reply of {missing}')
-        part = path.with_name(path.name + '.part'); part.unlink(missing_ok=True)
+        part = path.with_name(path.name + '.part')
+        part.unlink(missing_ok=True)
         db = connect(part)
         with transaction(db):
             for statement in SCHEMA.split(';'):
-                if statement.strip(): db.execute(statement)
-            settings = meta | {'systems': systems, 'per_rater': per_rater, 'seed': seed, 'created': time.time()}
-            db.executemany('INSERT INTO meta VALUES (?, ?)', [(k, json.dumps(v)) for k, v in settings.items()])
+                if statement.strip():
+                    db.execute(statement)
+            settings = meta | {
+                'systems': systems,
+                'per_rater': per_rater,
+                'seed': seed,
+                'created': time.time(),
+            }
+            db.executemany(
+                'INSERT INTO meta VALUES (?, ?)', [(k, json.dumps(v)) for k, v in settings.items()]
+            )
             for i, c in enumerate(contexts):
-                db.execute('INSERT INTO contexts VALUES (?, ?, ?)', (i, str(c['dialog']), json.dumps(c['turns'])))
-                db.executemany('INSERT INTO replies VALUES (?, ?, ?)', [(i, s, c['replies'][s]) for s in systems])
-        db.close(); os.replace(part, path)
+                db.execute(
+                    'INSERT INTO contexts VALUES (?, ?, ?)',
+                    (i, str(c['dialog']), json.dumps(c['turns'])),
+                )
+                db.executemany(
+                    'INSERT INTO replies VALUES (?, ?, ?)',
+                    [(i, s, c['replies'][s]) for s in systems],
+                )
+        db.close()
+        os.replace(part, path)
         return cls(path)
 
 # %% ../nbs/11b_humaneval.ipynb #h025
 def study_error(path, record, what: str) -> Exception:
     "Chapter 00's `DataError` (imported here only, so the app's kernels never load torch)."
     from c2crs.core import DataError
+
     return DataError(path, record, what)
+
 
 @patch
 def read_meta(self: Study) -> dict:
     "The study's settings, checked."
-    try: rows = self.db.execute('SELECT key, value FROM meta').fetchall()
+    try:
+        rows = self.db.execute('SELECT key, value FROM meta').fetchall()
     except sqlite3.DatabaseError as e:
         raise study_error(self.path, 'meta', f'not a study file ({e})') from None
-    try: meta = {k: json.loads(v) for k, v in rows}
-    except (TypeError, ValueError) as e: raise study_error(self.path, 'meta', f'unreadable setting: {e}') from None
-    checks = {'systems': lambda v: isinstance(v, list) and v and all(isinstance(s, str) for s in v),
-              'per_rater': lambda v: type(v) is int and v > 0, 'seed': lambda v: type(v) is int}
+    try:
+        meta = {k: json.loads(v) for k, v in rows}
+    except (TypeError, ValueError) as e:
+        raise study_error(self.path, 'meta', f'unreadable setting: {e}') from None
+    checks = {
+        'systems': lambda v: isinstance(v, list) and v and all(isinstance(s, str) for s in v),
+        'per_rater': lambda v: type(v) is int and v > 0,
+        'seed': lambda v: type(v) is int,
+    }
     for key, ok in checks.items():
-        if not ok(meta.get(key)): raise study_error(self.path, f'meta {key}', f'missing or invalid: {meta.get(key)!r}')
+        if not ok(meta.get(key)):
+            raise study_error(self.path, f'meta {key}', f'missing or invalid: {meta.get(key)!r}')
     return meta
+
 
 @patch
 def check_replies(self: Study) -> int:
-    "The number of contexts, after checking that ids run 0..n-1 and each has a reply of every system."
+    "The number of contexts, once checked: ids 0..n-1, each with a reply of every system."
     try:
         ids = [i for (i,) in self.db.execute('SELECT id FROM contexts ORDER BY id')]
         have = set(self.db.execute('SELECT context, system FROM replies'))
-    except sqlite3.DatabaseError as e: raise study_error(self.path, 'contexts', str(e)) from None
+    except sqlite3.DatabaseError as e:
+        raise study_error(self.path, 'contexts', str(e)) from None
     if ids != list(range(len(ids))) or len(ids) < self.per_rater:
-        raise study_error(self.path, 'contexts', f'{len(ids)} contexts numbered {ids[:5]}…; expected 0..n-1, '
-                          f'at least per_rater={self.per_rater}')
+        raise study_error(
+            self.path,
+            'contexts',
+            f'{len(ids)} contexts numbered {ids[:5]}…; expected 0..n-1, '
+            f'at least per_rater={self.per_rater}',
+        )
     for i in ids:
         if missing := [s for s in self.systems if (i, s) not in have]:
             raise study_error(self.path, f'context {i}', f'no reply of {missing}')
@@ -178,25 +260,31 @@ def check_replies(self: Study) -> int:
 def clean_name(name) -> str:
     "A rater's name: whitespace collapsed, at most 40 characters, not empty."
     name = ' '.join(str(name or '').split())[:40]
-    if not name: raise ValueError('a rater needs a name')
+    if not name:
+        raise ValueError('a rater needs a name')
     return name
+
 
 @patch
 def join(self: Study, name) -> int:
     "The slot of rater `name`: theirs if they joined before, else the next free one."
     name = clean_name(name)
     with transaction(self.db):
-        if row := self.db.execute('SELECT slot FROM raters WHERE name = ?', (name,)).fetchone(): return row[0]
+        if row := self.db.execute('SELECT slot FROM raters WHERE name = ?', (name,)).fetchone():
+            return row[0]
         slot = self.db.execute('SELECT COALESCE(MAX(slot) + 1, 0) FROM raters').fetchone()[0]
         self.db.execute('INSERT INTO raters VALUES (?, ?, ?)', (name, slot, time.time()))
         return slot
+
 
 @patch
 def slot(self: Study, name) -> int:
     "The slot of a rater who has joined."
     row = self.db.execute('SELECT slot FROM raters WHERE name = ?', (clean_name(name),)).fetchone()
-    if row is None: raise KeyError(f'{name!r} has not joined this study')
+    if row is None:
+        raise KeyError(f'{name!r} has not joined this study')
     return row[0]
+
 
 @patch
 def contexts_of(self: Study, name) -> list[int]:
@@ -206,42 +294,59 @@ def contexts_of(self: Study, name) -> list[int]:
 # %% ../nbs/11b_humaneval.ipynb #h031
 @patch
 def rate(self: Study, name, context: int, system: str, criterion: str, score: int):
-    "Record (or change) rater `name`'s `score` for `system`'s reply to `context` on `criterion`, at once."
+    "Record (or change), at once, `name`'s `score` of `system`'s reply to `context` on `criterion`."
     name = clean_name(name)
-    if criterion not in CRITERIA: raise ValueError(f'unknown criterion {criterion!r}; use one of {CRITERIA}')
-    if score not in SCORES or isinstance(score, bool): raise ValueError(f'score must be one of {SCORES}, not {score!r}')
-    if system not in self.systems: raise ValueError(f'unknown system {system!r}')
-    if context not in self.contexts_of(name): raise ValueError(f'context {context} is not assigned to {name!r}')
+    if criterion not in CRITERIA:
+        raise ValueError(f'unknown criterion {criterion!r}; use one of {CRITERIA}')
+    if score not in SCORES or isinstance(score, bool):
+        raise ValueError(f'score must be one of {SCORES}, not {score!r}')
+    if system not in self.systems:
+        raise ValueError(f'unknown system {system!r}')
+    if context not in self.contexts_of(name):
+        raise ValueError(f'context {context} is not assigned to {name!r}')
     self.db.execute(
-        'INSERT INTO ratings VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (rater, context, system, criterion) '
+        'INSERT INTO ratings VALUES (?, ?, ?, ?, ?, ?) '
+        'ON CONFLICT (rater, context, system, criterion) '
         'DO UPDATE SET score = excluded.score, at = excluded.at',
-        (name, context, system, criterion, int(score), time.time()))
+        (name, context, system, criterion, int(score), time.time()),
+    )
+
 
 @patch
 def skip(self: Study, name, context: int):
     "Rater `name` skips `context` (their ratings of it, if any, are kept)."
     name = clean_name(name)
-    if context not in self.contexts_of(name): raise ValueError(f'context {context} is not assigned to {name!r}')
+    if context not in self.contexts_of(name):
+        raise ValueError(f'context {context} is not assigned to {name!r}')
     self.db.execute('INSERT OR IGNORE INTO skips VALUES (?, ?, ?)', (name, context, time.time()))
+
 
 @patch
 def scores_of(self: Study, name, context: int) -> dict[tuple[str, str], int]:
     "Rater `name`'s scores for `context`, keyed by (system, criterion)."
-    rows = self.db.execute('SELECT system, criterion, score FROM ratings WHERE rater = ? AND context = ?',
-                           (clean_name(name), context))
+    rows = self.db.execute(
+        'SELECT system, criterion, score FROM ratings WHERE rater = ? AND context = ?',
+        (clean_name(name), context),
+    )
     return {(s, c): v for s, c, v in rows}
 
 # %% ../nbs/11b_humaneval.ipynb #h034
 @patch
 def is_done(self: Study, name, context: int) -> bool:
     "Has rater `name` scored every reply of `context` on every criterion, or skipped it?"
-    skipped = self.db.execute('SELECT 1 FROM skips WHERE rater = ? AND context = ?', (clean_name(name), context))
-    return skipped.fetchone() is not None or len(self.scores_of(name, context)) == len(self.systems) * len(CRITERIA)
+    skipped = self.db.execute(
+        'SELECT 1 FROM skips WHERE rater = ? AND context = ?', (clean_name(name), context)
+    )
+    return skipped.fetchone() is not None or len(self.scores_of(name, context)) == len(
+        self.systems
+    ) * len(CRITERIA)
+
 
 @patch
 def next_context(self: Study, name) -> int | None:
     "The first of rater `name`'s contexts that is not done, or None when all are."
     return next((c for c in self.contexts_of(name) if not self.is_done(name, c)), None)
+
 
 @patch
 def progress(self: Study, name) -> tuple[int, int]:
@@ -249,10 +354,13 @@ def progress(self: Study, name) -> tuple[int, int]:
     mine = self.contexts_of(name)
     return sum(self.is_done(name, c) for c in mine), len(mine)
 
+
 @patch
 def shown(self: Study, name, context: int) -> tuple[list[list[str]], list[tuple[str, str, str]]]:
-    "The turns of `context` and its replies as rater `name` sees them: (label, system, text), in order."
-    turns = json.loads(self.db.execute('SELECT turns FROM contexts WHERE id = ?', (context,)).fetchone()[0])
+    "The turns of `context` and its replies as `name` sees them: (label, system, text), in order."
+    turns = json.loads(
+        self.db.execute('SELECT turns FROM contexts WHERE id = ?', (context,)).fetchone()[0]
+    )
     texts = dict(self.db.execute('SELECT system, text FROM replies WHERE context = ?', (context,)))
     order = reply_order(self.systems, self.slot(name), context, self.seed)
     return turns, [(chr(ord('A') + i), s, texts[s]) for i, s in enumerate(order)]
@@ -260,40 +368,82 @@ def shown(self: Study, name, context: int) -> tuple[list[list[str]], list[tuple[
 # %% ../nbs/11b_humaneval.ipynb #h039
 esc = lambda s: html.escape(str(s), quote=True)
 
+
 def guidelines_html() -> str:
     "The rating guidelines as HTML."
-    rows = ''.join(f"<li><b>{c}</b>: {esc(q)} " + '; '.join(f'<b>{s}</b> {esc(t)}' for s, t in scale.items()) + '</li>'
-                   for c, (q, scale) in GUIDELINES.items())
+    rows = ''.join(
+        f"<li><b>{c}</b>: {esc(q)} "
+        + '; '.join(f'<b>{s}</b> {esc(t)}' for s, t in scale.items())
+        + '</li>'
+        for c, (q, scale) in GUIDELINES.items()
+    )
     return f"<div class='c2crs-guidelines'><b>How to rate</b><ul>{rows}</ul></div>"
+
 
 def turns_html(turns: list[list[str]]) -> str:
     "The dialog so far, one escaped line per turn."
-    return "<div class='c2crs-context'>" + ''.join(
-        f"<div><b>{esc(role)}:</b> {esc(text)}</div>" for role, text in turns) + '</div>'
+    return (
+        "<div class='c2crs-context'>"
+        + ''.join(f"<div><b>{esc(role)}:</b> {esc(text)}</div>" for role, text in turns)
+        + '</div>'
+    )
 
 # %% ../nbs/11b_humaneval.ipynb #h040
 class RatingApp:
-    "The rating page of a `Study`: `widget` is what to display; `start`, `set_score`, `next`, `skip` drive it."
+    "The rating page of a `Study`: `widget` is what to display; `start`, `next`, `skip` drive it."
+
     def __init__(self, study: Study):
         import ipywidgets as w
-        self.study, self.rater, self.context, self.order, self.loading = study, None, None, [], False
-        self.name = w.Text(placeholder='your name (one per person in the room)', continuous_update=False)
+
+        self.study, self.rater, self.context = study, None, None
+        self.order, self.loading = [], False   # the systems in the shown order; True while drawing
+        self.name = w.Text(
+            placeholder='your name (one per person in the room)', continuous_update=False
+        )
         self.start_button = w.Button(description='Start', button_style='primary')
         self.message, self.progress, self.dialog = w.HTML(), w.HTML(), w.HTML()
         self.texts = [w.HTML() for _ in study.systems]
-        self.buttons = [{c: w.ToggleButtons(options=[(str(s), s) for s in SCORES], value=None, description=c,
-                                            style={'button_width': '48px', 'description_width': '110px'})
-                         for c in CRITERIA} for _ in study.systems]
+        self.buttons = [
+            {
+                c: w.ToggleButtons(
+                    options=[(str(s), s) for s in SCORES],
+                    value=None,
+                    description=c,
+                    style={'button_width': '48px', 'description_width': '110px'},
+                )
+                for c in CRITERIA
+            }
+            for _ in study.systems
+        ]
         for i, row in enumerate(self.buttons):
-            for c, b in row.items(): b.add_class(f'c2crs-{c}'); b.add_class(f'c2crs-reply-{i}')
+            for c, b in row.items():
+                b.add_class(f'c2crs-{c}')
+                b.add_class(f'c2crs-reply-{i}')
         self.next_button = w.Button(description='Next', button_style='success', disabled=True)
         self.skip_button = w.Button(description='Skip')
-        self.results_button, self.results = w.Button(description='Show results (organiser)'), w.HTML()
+        self.results_button = w.Button(description='Show results (organiser)')
+        self.results = w.HTML()
         replies = [w.VBox([t, *row.values()]) for t, row in zip(self.texts, self.buttons)]
-        self.sheet = w.VBox([self.progress, self.dialog, *replies, w.HBox([self.next_button, self.skip_button]),
-                             w.HTML(guidelines_html())], layout=w.Layout(display='none'))
-        self.widget = w.VBox([w.HTML('<h3>Rate the replies</h3>'), w.HBox([self.name, self.start_button]),
-                              self.message, self.sheet, self.results_button, self.results])
+        self.sheet = w.VBox(
+            [
+                self.progress,
+                self.dialog,
+                *replies,
+                w.HBox([self.next_button, self.skip_button]),
+                w.HTML(guidelines_html()),
+            ],
+            layout=w.Layout(display='none'),
+        )
+        self.widget = w.VBox(
+            [
+                w.HTML('<h3>Rate the replies</h3>'),
+                w.HBox([self.name, self.start_button]),
+                self.message,
+                self.sheet,
+                self.results_button,
+                self.results,
+            ]
+        )
         self.widget.app = self
         self.wire()
 
@@ -304,18 +454,25 @@ def wire(self: RatingApp):
     self.name.observe(lambda c: c['new'].strip() and self.start(c['new']), 'value')
     self.start_button.on_click(lambda _: self.start(self.name.value))
     for i, row in enumerate(self.buttons):
-        for c, b in row.items(): b.observe(lambda ch, i=i, c=c: self.on_score(i, c, ch['new']), 'value')
+        for c, b in row.items():
+            b.observe(lambda ch, i=i, c=c: self.on_score(i, c, ch['new']), 'value')
     self.next_button.on_click(lambda _: self.next())
     self.skip_button.on_click(lambda _: self.skip())
     self.results_button.on_click(lambda _: self.show_results())
 
+
 @patch
 def start(self: RatingApp, name: str):
     "Join (or rejoin) as `name` and show the first context not done."
-    try: self.rater = clean_name(name)
-    except ValueError as e: self.message.value = f'<i>{esc(e)}</i>'; return
+    try:
+        self.rater = clean_name(name)
+    except ValueError as e:
+        self.message.value = f'<i>{esc(e)}</i>'
+        return
     self.study.join(self.rater)
-    self.message.value = f'<b>Rating as {esc(self.rater)}.</b> Replies are shown in a random order, without names.'
+    self.message.value = (
+        f'<b>Rating as {esc(self.rater)}.</b> Replies are shown in a random order, without names.'
+    )
     self.show(self.study.next_context(self.rater))
 
 # %% ../nbs/11b_humaneval.ipynb #h042
@@ -335,20 +492,26 @@ def show(self: RatingApp, context: int | None):
     self.loading = True
     for (label, system, text), box, row in zip(replies, self.texts, self.buttons):
         box.value = f"<div class='c2crs-reply'><b>Reply {label}:</b> {esc(text)}</div>"
-        for c, b in row.items(): b.value = scores.get((system, c))
+        for c, b in row.items():
+            b.value = scores.get((system, c))
     self.loading = False
-    self.sheet.layout.display = 'flex'; self.update_next()
+    self.sheet.layout.display = 'flex'
+    self.update_next()
+
 
 @patch
 def on_score(self: RatingApp, i: int, criterion: str, score):
     "A button was pressed: write the score at once."
-    if self.loading or score is None or self.context is None: return
+    if self.loading or score is None or self.context is None:
+        return
     self.study.rate(self.rater, self.context, self.order[i], criterion, score)
     self.update_next()
+
 
 @patch
 def update_next(self: RatingApp):
     self.next_button.disabled = any(b.value is None for row in self.buttons for b in row.values())
+
 
 @patch
 def next(self: RatingApp):
@@ -356,11 +519,14 @@ def next(self: RatingApp):
     if self.context is not None and self.study.is_done(self.rater, self.context):
         self.show(self.study.next_context(self.rater))
 
+
 @patch
 def skip(self: RatingApp):
     "Skip this context."
-    if self.context is None: return
-    self.study.skip(self.rater, self.context); self.show(self.study.next_context(self.rater))
+    if self.context is None:
+        return
+    self.study.skip(self.rater, self.context)
+    self.show(self.study.next_context(self.rater))
 
 # %% ../nbs/11b_humaneval.ipynb #h048
 def tidy(tokens: list[str]) -> str:
@@ -369,110 +535,178 @@ def tidy(tokens: list[str]) -> str:
 
 # %% ../nbs/11b_humaneval.ipynb #h050
 def transformer_for(run_dir, enc, epochs: int | None = None):
-    """The Transformer baseline of a run: `checkpoints/transformer.pt` if present, else chapter 09's generator
-    on fresh encoders, trained with the run generator's settings (`epochs` to override) and saved there."""
+    """The Transformer baseline of a run: `checkpoints/transformer.pt` if present, else chapter
+    09's generator on fresh encoders, trained with the run generator's settings (`epochs` to
+    override) and saved there."""
     from c2crs.core import load_checkpoint
     from c2crs.converse import ConverseConfig, GeneratorConfig, build_generator, train_generator
     from c2crs.demo import from_dict, load_generator, save_component
     from c2crs.encoders import EncoderConfig
+
     path = Path(run_dir) / 'checkpoints' / 'transformer.pt'
-    if path.exists(): return load_generator(path, enc)
+    if path.exists():
+        return load_generator(path, enc)
     ckpt = load_checkpoint(Path(run_dir) / 'checkpoints' / 'generator.pt')
-    enc_cfg, gen_cfg = from_dict(EncoderConfig, ckpt['encoder_config']), from_dict(GeneratorConfig, ckpt['config'])
+    enc_cfg = from_dict(EncoderConfig, ckpt['encoder_config'])
+    gen_cfg = from_dict(GeneratorConfig, ckpt['config'])
     cfg = from_dict(ConverseConfig, ckpt.get('converse_config') or {})
-    if epochs is not None: cfg = replace(cfg, epochs=epochs, min_steps=0)
+    if epochs is not None:
+        cfg = replace(cfg, epochs=epochs, min_steps=0)
     gen = build_generator(enc, gen_cfg, enc_cfg=enc_cfg, seed=cfg.seed)
-    save_component(path, 'generator', gen, enc_cfg, gen_cfg, enc.vocab, train_generator(gen, enc, cfg))
+    save_component(
+        path, 'generator', gen, enc_cfg, gen_cfg, enc.vocab, train_generator(gen, enc, cfg)
+    )
     return gen.eval()
 
 # %% ../nbs/11b_humaneval.ipynb #h051
-def create_study(run_dir, path, n_contexts: int = 40, per_rater: int = 6, seed: int = 0,
-                 systems=('transformer', 'c2crs', 'human'), max_turns: int = 6,
-                 transformer_epochs: int | None = None) -> Study:
-    """A study at `path` of `n_contexts` test contexts of the run in `run_dir`, each with one reply per system
-    (`transformer`, `c2crs`, `human`) generated now; the last `max_turns` turns are shown."""
+def create_study(
+    run_dir,
+    path,
+    n_contexts: int = 40,
+    per_rater: int = 6,
+    seed: int = 0,
+    systems=('transformer', 'c2crs', 'human'),
+    max_turns: int = 6,
+    transformer_epochs: int | None = None,
+) -> Study:
+    """A study at `path` of `n_contexts` test contexts of the run in `run_dir`, each with one reply
+    per system (`transformer`, `c2crs`, `human`) generated now; the last `max_turns` turns shown."""
     from c2crs.converse import evenly_spaced, generate_replies, recommender_item_filler
     from c2crs.data import render, tokenize
     from c2crs.demo import CRSAgent, turn_text
-    if unknown := set(systems) - {'transformer', 'c2crs', 'human'}: raise ValueError(f'unknown systems {unknown}')
-    if Path(path).exists(): raise FileExistsError(f'{path} exists: a study is never overwritten')
+
+    if unknown := set(systems) - {'transformer', 'c2crs', 'human'}:
+        raise ValueError(f'unknown systems {unknown}')
+    if Path(path).exists():
+        raise FileExistsError(f'{path} exists: a study is never overwritten')
     agent = CRSAgent.from_run(run_dir)
     enc, kg = agent.enc, agent.kg
     if 'c2crs' in systems and agent.generator is None:
         raise FileNotFoundError(f'{run_dir}: checkpoints/generator.pt is missing (rerun c2crs_run)')
     examples = evenly_spaced(enc.examples['generate', 'test'], n_contexts)
     gens = {'c2crs': agent.generator} | (
-        {'transformer': transformer_for(run_dir, enc, transformer_epochs)} if 'transformer' in systems else {})
+        {'transformer': transformer_for(run_dir, enc, transformer_epochs)}
+        if 'transformer' in systems
+        else {}
+    )
     fill = recommender_item_filler(agent.recommender, kg)
-    generated = {s: generate_replies(g, enc, examples, fill_item=fill) for s, g in gens.items() if s in systems}
+    generated = {
+        s: generate_replies(g, enc, examples, fill_item=fill)
+        for s, g in gens.items()
+        if s in systems
+    }
     dialogs = {d.id: d for d in enc.ds.splits['test']}
     contexts = []
     for i, e in enumerate(examples):
         turns = dialogs[e.dialog_id].turns
         human = tidy(render(tokenize(turns[e.turn].text), kg))
         replies = {s: tidy(r[i]['reply'].split()) for s, r in generated.items()} | {'human': human}
-        contexts.append({'dialog': e.dialog_id, 'turns': [[t.role, turn_text(t, kg)] for t in turns[max(0, e.turn - max_turns):e.turn]],
-                         'replies': replies})
-    return Study.create(path, contexts, systems, per_rater, seed, source=str(Path(run_dir).resolve()),
-                        dataset=enc.ds.name, max_turns=max_turns)
+        contexts.append(
+            {
+                'dialog': e.dialog_id,
+                'turns': [
+                    [t.role, turn_text(t, kg)] for t in turns[max(0, e.turn - max_turns) : e.turn]
+                ],
+                'replies': replies,
+            }
+        )
+    return Study.create(
+        path,
+        contexts,
+        systems,
+        per_rater,
+        seed,
+        source=str(Path(run_dir).resolve()),
+        dataset=enc.ds.name,
+        max_turns=max_turns,
+    )
 
 # %% ../nbs/11b_humaneval.ipynb #h055
 @patch
 def context(self: Study, i: int) -> dict:
     "Context `i` with its dialog id, turns and replies by system (the organiser's view)."
-    dialog, turns = self.db.execute('SELECT dialog, turns FROM contexts WHERE id = ?', (i,)).fetchone()
+    dialog, turns = self.db.execute(
+        'SELECT dialog, turns FROM contexts WHERE id = ?', (i,)
+    ).fetchone()
     replies = dict(self.db.execute('SELECT system, text FROM replies WHERE context = ?', (i,)))
-    return {'dialog': dialog, 'turns': json.loads(turns), 'replies': {s: replies[s] for s in self.systems}}
+    return {
+        'dialog': dialog,
+        'turns': json.loads(turns),
+        'replies': {s: replies[s] for s in self.systems},
+    }
 
 # %% ../nbs/11b_humaneval.ipynb #h058
 def ratings_frame(study: Study):
-    "Every rating of `study` as a DataFrame: rater, slot, context, dialog, system, criterion, score, at."
+    "Every rating of `study`: rater, slot, context, dialog, system, criterion, score, at."
     import pandas as pd
+
     return pd.read_sql_query(
-        'SELECT r.rater, raters.slot, r.context, c.dialog, r.system, r.criterion, r.score, r.at FROM ratings r '
+        'SELECT r.rater, raters.slot, r.context, c.dialog, r.system, r.criterion, r.score, r.at '
+        'FROM ratings r '
         'JOIN raters ON raters.name = r.rater JOIN contexts c ON c.id = r.context '
-        'ORDER BY raters.slot, r.context, r.system, r.criterion', study.db)
+        'ORDER BY raters.slot, r.context, r.system, r.criterion',
+        study.db,
+    )
+
 
 def summary(ratings, n_resamples: int = 2000, seed: int = 0):
-    """Per (system, criterion): the mean over contexts of each context's mean score, its 95 % bootstrap
-    interval over contexts (percentile), and the numbers of ratings, contexts and raters behind it."""
+    """Per (system, criterion): the mean over contexts of each context's mean score, its 95 %
+    bootstrap interval over contexts (percentile), and the numbers of ratings, contexts, raters."""
     import numpy as np, pandas as pd
     from scipy.stats import bootstrap
+
     rows = []
     for (system, criterion), sub in ratings.groupby(['system', 'criterion'], sort=False):
         x = sub.groupby('context')['score'].mean().to_numpy(float)
         low = high = x[0] if len(x) and np.ptp(x) == 0 else float('nan')
         if len(x) > 1 and np.ptp(x) > 0:
-            low, high = bootstrap((x,), np.mean, n_resamples=n_resamples, method='percentile',
-                                  random_state=seed).confidence_interval
-        rows.append({'system': system, 'criterion': criterion, 'mean': x.mean(), 'low': float(low),
-                     'high': float(high), 'ratings': len(sub), 'contexts': len(x), 'raters': sub.rater.nunique()})
+            low, high = bootstrap(
+                (x,), np.mean, n_resamples=n_resamples, method='percentile', random_state=seed
+            ).confidence_interval
+        rows.append(
+            {
+                'system': system,
+                'criterion': criterion,
+                'mean': x.mean(),
+                'low': float(low),
+                'high': float(high),
+                'ratings': len(sub),
+                'contexts': len(x),
+                'raters': sub.rater.nunique(),
+            }
+        )
     return pd.DataFrame(rows).set_index(['system', 'criterion'])
 
 # %% ../nbs/11b_humaneval.ipynb #h059
-def paired_test(ratings, a: str, b: str, criterion: str, n_resamples: int = 9999, seed: int = 0) -> dict:
-    """`a` against `b` on `criterion`: the mean over contexts of the per-context mean score difference (same
-    rater, same context), and the two-sided p of a sign-flip permutation test over contexts."""
+def paired_test(ratings, a: str, b: str, criterion: str, n_resamples: int = 9999,
+                seed: int = 0) -> dict:
+    """`a` against `b` on `criterion`: the mean over contexts of the per-context mean difference of
+    their scores (same rater, same context), and the two-sided p of a sign-flip permutation test
+    over contexts (exact when 2^contexts <= `n_resamples`)."""
     import numpy as np
     from scipy.stats import permutation_test
     sub = ratings[ratings.criterion == criterion].pivot_table(
         index=['context', 'rater'], columns='system', values='score')
-    pairs = sub[[a, b]].dropna() if {a, b} <= set(sub.columns) else sub.iloc[:0]
-    d = (pairs[a] - pairs[b]).groupby(level='context').mean().to_numpy(float) if len(pairs) else np.zeros(0)
-    p = float('nan') if len(d) < 2 else 1.0 if not d.any() else float(permutation_test(
-        (d,), np.mean, permutation_type='samples', n_resamples=n_resamples, random_state=seed).pvalue)
-    return {'a': a, 'b': b, 'criterion': criterion, 'difference': float(d.mean()) if len(d) else float('nan'),
-            'p': p, 'contexts': len(d), 'exact': 2 ** len(d) <= n_resamples}
+    pairs = sub.reindex(columns=[a, b]).dropna()
+    d = (np.zeros(0) if pairs.empty else
+         (pairs[a] - pairs[b]).groupby(level='context').mean().to_numpy(float))
+    if len(d) < 2: p = float('nan')
+    elif not d.any(): p = 1.0
+    else:
+        p = float(permutation_test((d,), np.mean, permutation_type='samples',
+                                   n_resamples=n_resamples, random_state=seed).pvalue)
+    return {'a': a, 'b': b, 'criterion': criterion, 'p': p, 'contexts': len(d),
+            'difference': float(d.mean()) if len(d) else float('nan'),
+            'exact': 2 ** len(d) <= n_resamples}
 
 def agreement(ratings, criterion: str, domain=SCORES) -> float:
-    "Krippendorff's α, ordinal, of `criterion`: each reply (context, system) a unit, each rater a coder."
+    "Krippendorff's α, ordinal, of `criterion`: each reply a unit, each rater a coder."
     import numpy as np, krippendorff
-    table = ratings[ratings.criterion == criterion].pivot_table(
-        index='rater', columns=['context', 'system'], values='score')
-    values = table.to_numpy(float)
-    paired = values[:, (~np.isnan(values)).sum(0) > 1]
-    if paired.size == 0 or len(np.unique(paired[~np.isnan(paired)])) < 2:
-        return float('nan') if paired.size == 0 else 1.0
+    values = ratings[ratings.criterion == criterion].pivot_table(
+        index='rater', columns=['context', 'system'], values='score').to_numpy(float)
+    paired = values[:, (~np.isnan(values)).sum(0) > 1]     # replies rated at least twice
+    # nothing to compare, or a single value throughout: α is undefined
+    if len(np.unique(paired[~np.isnan(paired)])) < 2: return float('nan')
     return float(krippendorff.alpha(reliability_data=values, level_of_measurement='ordinal',
                                     value_domain=list(domain)))
 
@@ -480,37 +714,74 @@ def agreement(ratings, criterion: str, domain=SCORES) -> float:
 def plot_results(table, title: str = 'human evaluation'):
     "Bars of the mean score per system, one panel per criterion, with the 95 % bootstrap intervals."
     import seaborn as sns, matplotlib.pyplot as plt
+
     df = table.reset_index()
     fig, axes = plt.subplots(1, len(CRITERIA), figsize=(8, 3), sharey=True)
     for ax, criterion in zip(axes, CRITERIA):
         d = df[df.criterion == criterion]
-        sns.barplot(d, x='system', y='mean', hue='system', order=list(d.system), palette='deep', ax=ax, legend=False)
-        ax.errorbar(range(len(d)), d['mean'], yerr=[d['mean'] - d['low'], d['high'] - d['mean']], fmt='none',
-                    color='black', capsize=4)
+        sns.barplot(
+            d,
+            x='system',
+            y='mean',
+            hue='system',
+            order=list(d.system),
+            palette='deep',
+            ax=ax,
+            legend=False,
+        )
+        ax.errorbar(
+            range(len(d)),
+            d['mean'],
+            yerr=[d['mean'] - d['low'], d['high'] - d['mean']],
+            fmt='none',
+            color='black',
+            capsize=4,
+        )
         ax.set(title=criterion, ylim=(0, 2), xlabel='', ylabel='mean score (0–2)')
-    fig.suptitle(title); fig.tight_layout(); plt.close(fig)
+    fig.suptitle(title)
+    fig.tight_layout()
+    plt.close(fig)
     return fig
 
 # %% ../nbs/11b_humaneval.ipynb #h072
 def report(study: Study, n_resamples: int = 2000, seed: int = 0) -> str:
     "The results of `study` as text: means [95 % CI] per system and criterion, α, paired tests."
     from itertools import combinations
+
     ratings = ratings_frame(study)
-    if ratings.empty: return f'{study.path}: no ratings yet'
+    if ratings.empty:
+        return f'{study.path}: no ratings yet'
     table = summary(ratings, n_resamples, seed)
-    cell = lambda s, c: (f"{table.loc[(s, c), 'mean']:.2f} [{table.loc[(s, c), 'low']:.2f}, "
-                         f"{table.loc[(s, c), 'high']:.2f}]" if (s, c) in table.index else '–')
+    cell = lambda s, c: (
+        f"{table.loc[(s, c), 'mean']:.2f} [{table.loc[(s, c), 'low']:.2f}, "
+        f"{table.loc[(s, c), 'high']:.2f}]"
+        if (s, c) in table.index
+        else '–'
+    )
     width = max(map(len, study.systems)) + 2
-    lines = [f'{study.path.name}: {len(ratings)} ratings by {ratings.rater.nunique()} raters of '
-             f'{ratings.context.nunique()} contexts (mean [95 % bootstrap CI over contexts], scale 0-2)',
-             ' ' * width + ''.join(f'{c:>22}' for c in CRITERIA)]
-    lines += [f'{s:<{width}}' + ''.join(f'{cell(s, c):>22}' for c in CRITERIA) for s in study.systems]
-    lines.append("Krippendorff's alpha (ordinal): " + ', '.join(f'{c} {agreement(ratings, c):.3f}' for c in CRITERIA))
-    lines.append('paired sign-flip permutation tests over contexts (two-sided, not corrected for multiple tests):')
+    lines = [
+        f'{study.path.name}: {len(ratings)} ratings by {ratings.rater.nunique()} raters of '
+        f'{ratings.context.nunique()} contexts (mean [95 % bootstrap CI over contexts], scale 0-2)',
+        ' ' * width + ''.join(f'{c:>22}' for c in CRITERIA),
+    ]
+    lines += [
+        f'{s:<{width}}' + ''.join(f'{cell(s, c):>22}' for c in CRITERIA) for s in study.systems
+    ]
+    lines.append(
+        "Krippendorff's alpha (ordinal): "
+        + ', '.join(f'{c} {agreement(ratings, c):.3f}' for c in CRITERIA)
+    )
+    lines.append(
+        'paired sign-flip permutation tests over contexts '
+        '(two-sided, not corrected for multiple tests):'
+    )
     for a, b in combinations(study.systems, 2):
         for c in CRITERIA:
             t = paired_test(ratings, a, b, c, seed=seed)
-            lines.append(f'  {a} - {b}, {c}: {t["difference"]:+.2f} (p = {t["p"]:.4f}, {t["contexts"]} contexts)')
+            lines.append(
+                f'  {a} - {b}, {c}: {t["difference"]:+.2f} '
+                f'(p = {t["p"]:.4f}, {t["contexts"]} contexts)'
+            )
     return '\n'.join(lines)
 
 # %% ../nbs/11b_humaneval.ipynb #h075
@@ -519,48 +790,86 @@ RATING_CELLS = [
     "rating_ui(os.environ['C2CRS_STUDY'])",
 ]
 
+
 def rating_ui(path):
     "The rating page of the study at `path` (its `.app` is the `RatingApp` behind it)."
     return RatingApp(Study(path)).widget
 
+
 def lan_address() -> str:
     "This machine's address on the local network (no packet is sent), or 127.0.0.1 without one."
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try: s.connect(('10.255.255.255', 1)); return s.getsockname()[0]
-        except OSError: return '127.0.0.1'
+        try:
+            s.connect(('10.255.255.255', 1))
+            return s.getsockname()[0]
+        except OSError:
+            return '127.0.0.1'
+
 
 def serve_study(path, port: int = 8867, share: bool = False, no_browser: bool = False):
-    "Serve the rating app of the study at `path` with Voilà on `port` (every interface with `share`)."
+    "Serve the rating app of the study at `path` with Voilà on `port` (all interfaces: `share`)."
     from c2crs.demo import app_notebook, voila_args
     from voila.app import Voila
-    path = Path(path).resolve(); study = Study(path)
+
+    path = Path(path).resolve()
+    study = Study(path)
     os.environ['C2CRS_STUDY'] = str(path)
     where = f'http://{lan_address() if share else "127.0.0.1"}:{port}/'
-    print(f'serving {path.name} ({study.n_contexts} contexts, {study.per_rater} per rater) at {where} '
-          f'(Ctrl-C stops)', flush=True)
+    print(
+        f'serving {path.name} ({study.n_contexts} contexts, {study.per_rater} per rater) '
+        f'at {where} '
+        f'(Ctrl-C stops)',
+        flush=True,
+    )
     with tempfile.TemporaryDirectory(prefix='c2crs-study-') as d:
         app = app_notebook(Path(d) / 'c2crs_rate.ipynb', RATING_CELLS)
-        Voila.launch_instance(argv=voila_args(app, port, no_browser, '0.0.0.0' if share else '127.0.0.1'))
+        Voila.launch_instance(
+            argv=voila_args(app, port, no_browser, '0.0.0.0' if share else '127.0.0.1')
+        )
 
 # %% ../nbs/11b_humaneval.ipynb #h078
-def study_command(action: str, study: str, run_dir: str, contexts: int, per_rater: int, seed: int, port: int,
-                  share: bool, no_browser: bool, csv: str | None, figure: str | None):
+def study_command(
+    action: str,
+    study: str,
+    run_dir: str,
+    contexts: int,
+    per_rater: int,
+    seed: int,
+    port: int,
+    share: bool,
+    no_browser: bool,
+    csv: str | None,
+    figure: str | None,
+):
     "What `c2crs_study` does (flags: chapter 13)."
     try:
         if action == 'create':
             s = create_study(run_dir, study, contexts, per_rater, seed)
-            print(f'{s.path}: {s.n_contexts} contexts × {len(s.systems)} replies ({", ".join(s.systems)}), '
-                  f'{per_rater} per rater: {-(-3 * s.n_contexts // per_rater)} raters give each context 3 ratings. '
-                  f'Serve it with: c2crs_study serve --study {study}')
-        elif action == 'serve': serve_study(study, port, share, no_browser)
+            print(
+                f'{s.path}: {s.n_contexts} contexts × {len(s.systems)} replies '
+                f'({", ".join(s.systems)}), {per_rater} per rater: '
+                f'{-(-3 * s.n_contexts // per_rater)} raters give each context 3 ratings. '
+                f'Serve it with: c2crs_study serve --study {study}'
+            )
+        elif action == 'serve':
+            serve_study(study, port, share, no_browser)
         elif action == 'results':
-            s = Study(study); print(report(s))
-            if csv: ratings_frame(s).to_csv(csv, index=False); print(f'ratings written to {csv}')
+            s = Study(study)
+            print(report(s))
+            if csv:
+                ratings_frame(s).to_csv(csv, index=False)
+                print(f'ratings written to {csv}')
             if figure and len(ratings_frame(s)):
-                plot_results(summary(ratings_frame(s)), Path(study).name).savefig(figure, dpi=120, bbox_inches='tight')
+                plot_results(summary(ratings_frame(s)), Path(study).name).savefig(
+                    figure, dpi=120, bbox_inches='tight'
+                )
                 print(f'figure written to {figure}')
-        else: raise SystemExit(f"c2crs_study: unknown action {action!r}; use create, serve or results")
-    except (FileNotFoundError, FileExistsError, ValueError) as e: raise SystemExit(f'c2crs_study: {e}')
+        else:
+            raise SystemExit(
+                f"c2crs_study: unknown action {action!r}; use create, serve or results"
+            )
+    except (FileNotFoundError, FileExistsError, ValueError) as e:
+        raise SystemExit(f'c2crs_study: {e}')
 
 # %% ../nbs/11b_humaneval.ipynb #h081
 @patch
