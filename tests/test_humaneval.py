@@ -342,10 +342,13 @@ def test_study_from_a_movieworld_run(movieworld_study):
     assert (run / 'checkpoints' / 'transformer.pt').exists()
 
 
-def test_transformer_is_trained_once_and_reused(movieworld_study, tmp_path):
+def test_create_command_reuses_the_trained_transformer(movieworld_study, tmp_path, capsys):
     run, study = movieworld_study
     stamp = (run / 'checkpoints' / 'transformer.pt').stat().st_mtime_ns
-    again = create_study(run, tmp_path / 'again.sqlite', n_contexts=8, per_rater=3)
+    path = tmp_path / 'again.sqlite'
+    study_command('create', path, run, 8, 3, 0, 0, False, False, None, None)
+    assert f'{path}: 8 contexts × 3 replies' in capsys.readouterr().out
+    again = Study(path)
     assert (run / 'checkpoints' / 'transformer.pt').stat().st_mtime_ns == stamp
     assert [again.context(i)['replies'] for i in range(8)] == [
         study.context(i)['replies'] for i in range(8)
