@@ -12,8 +12,8 @@ from pathlib import Path
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['CRITERIA', 'SCORES', 'GUIDELINES', 'PAPER_TABLE3', 'SCHEMA', 'esc', 'RATING_CELLS', 'assignment', 'contexts_for',
-           'reply_order', 'plot_design', 'connect', 'transaction', 'Study', 'study_error', 'clean_name',
+__all__ = ['CRITERIA', 'SCORES', 'GUIDELINES', 'PAPER_TABLE3', 'SCHEMA', 'esc', 'RATING_CELLS', 'design_order', 'assignment',
+           'contexts_for', 'reply_order', 'plot_design', 'connect', 'transaction', 'Study', 'study_error', 'clean_name',
            'guidelines_html', 'turns_html', 'RatingApp', 'tidy', 'transformer_for', 'create_study', 'ratings_frame',
            'summary', 'paired_test', 'agreement', 'plot_results', 'report', 'rating_ui', 'lan_address', 'serve_study',
            'study_command']
@@ -51,15 +51,16 @@ PAPER_TABLE3 = {
 }
 
 # %% ../nbs/11b_humaneval.ipynb #h007
+def design_order(n_contexts: int, seed: int = 0) -> list[int]:
+    "The seeded ordering of all contexts whose consecutive blocks the raters take in turn."
+    return random.Random(seed).sample(range(n_contexts), n_contexts)
+
 def assignment(slot: int, n_contexts: int, per_rater: int, seed: int = 0) -> list[int]:
-    """The contexts the `slot`-th rater (from 0) rates, in the order shown: the next block of a
-    seeded
-    ordering of all contexts, so coverage stays balanced as raters arrive."""
+    """The contexts the `slot`-th rater (from 0) rates, in the order shown: the next block of
+    `design_order`, so coverage stays balanced as raters arrive."""
     if not 0 < per_rater <= n_contexts:
-        raise ValueError(
-            f'per_rater must be between 1 and the {n_contexts} contexts, not {per_rater}'
-        )
-    order = random.Random(seed).sample(range(n_contexts), n_contexts)
+        raise ValueError(f'per_rater must be between 1 and the {n_contexts} contexts, not {per_rater}')
+    order = design_order(n_contexts, seed)
     block = [order[(slot * per_rater + j) % n_contexts] for j in range(per_rater)]
     return random.Random(f'{seed}:{slot}').sample(block, per_rater)
 
@@ -75,30 +76,20 @@ def reply_order(systems, slot: int, context: int, seed: int = 0) -> list[str]:
 
 # %% ../nbs/11b_humaneval.ipynb #h018
 def plot_design(n_raters: int, n_contexts: int, per_rater: int, seed: int = 0):
-    "A rater × context heat map of the design: the position (1, 2, …) at which each rater sees it."
+    """A rater × context heat map of the design, contexts in `design_order`: the position (1, 2, …)
+    at which each rater sees each of theirs."""
     import numpy as np, seaborn as sns, matplotlib.pyplot as plt
-
-    grid = np.zeros((n_raters, n_contexts))
+    order = design_order(n_contexts, seed)
+    grid = np.full((n_raters, n_contexts), np.nan)
     for slot in range(n_raters):
         for pos, c in enumerate(assignment(slot, n_contexts, per_rater, seed)):
-            grid[slot, c] = pos + 1
+            grid[slot, order.index(c)] = pos + 1
     fig, ax = plt.subplots(figsize=(9, 3.2))
-    sns.heatmap(
-        np.where(grid > 0, grid, np.nan),
-        ax=ax,
-        cmap='crest',
-        cbar_kws={'label': 'shown as #'},
-        linewidths=0.5,
-        linecolor='white',
-        annot=n_contexts <= 30,
-        fmt='.0f',
-    )
-    ax.set(
-        xlabel='context',
-        ylabel='rater (order of arrival)',
-        title=f'{n_raters} raters × {per_rater} contexts each: '
-        f'{n_raters * per_rater / n_contexts:.1g} ratings per context',
-    )
+    sns.heatmap(grid, ax=ax, cmap='crest', cbar_kws={'label': 'shown as #'}, linewidths=0.5,
+                linecolor='white', annot=n_contexts <= 30, fmt='.0f', xticklabels=order, yticklabels=True)
+    ax.set(xlabel="context (in the design's order)", ylabel='rater (order of arrival)',
+           title=f'{n_raters} raters × {per_rater} contexts each: '
+                 f'{n_raters * per_rater / n_contexts:.1g} ratings per context')
     plt.close(fig)
     return fig
 
@@ -711,36 +702,21 @@ def agreement(ratings, criterion: str, domain=SCORES) -> float:
                                     value_domain=list(domain)))
 
 # %% ../nbs/11b_humaneval.ipynb #h066
-def plot_results(table, title: str = 'human evaluation'):
-    "Bars of the mean score per system, one panel per criterion, with the 95 % bootstrap intervals."
+def plot_results(table, title: str = 'human evaluation', systems=None):
+    """Bars of the mean score per system (in the order of `systems`, if given), one panel per
+    criterion, with the 95 % bootstrap intervals."""
     import seaborn as sns, matplotlib.pyplot as plt
-
     df = table.reset_index()
+    systems = list(systems or dict.fromkeys(df.system))
     fig, axes = plt.subplots(1, len(CRITERIA), figsize=(8, 3), sharey=True)
     for ax, criterion in zip(axes, CRITERIA):
-        d = df[df.criterion == criterion]
-        sns.barplot(
-            d,
-            x='system',
-            y='mean',
-            hue='system',
-            order=list(d.system),
-            palette='deep',
-            ax=ax,
-            legend=False,
-        )
-        ax.errorbar(
-            range(len(d)),
-            d['mean'],
-            yerr=[d['mean'] - d['low'], d['high'] - d['mean']],
-            fmt='none',
-            color='black',
-            capsize=4,
-        )
+        d = df[df.criterion == criterion].set_index('system').reindex(systems).reset_index()
+        sns.barplot(d, x='system', y='mean', hue='system', order=systems, palette='deep', ax=ax,
+                    legend=False)
+        ax.errorbar(range(len(d)), d['mean'], yerr=[d['mean'] - d['low'], d['high'] - d['mean']],
+                    fmt='none', color='black', capsize=4)
         ax.set(title=criterion, ylim=(0, 2), xlabel='', ylabel='mean score (0–2)')
-    fig.suptitle(title)
-    fig.tight_layout()
-    plt.close(fig)
+    fig.suptitle(title); fig.tight_layout(); plt.close(fig)
     return fig
 
 # %% ../nbs/11b_humaneval.ipynb #h072
@@ -828,48 +804,26 @@ def serve_study(path, port: int = 8867, share: bool = False, no_browser: bool = 
         )
 
 # %% ../nbs/11b_humaneval.ipynb #h078
-def study_command(
-    action: str,
-    study: str,
-    run_dir: str,
-    contexts: int,
-    per_rater: int,
-    seed: int,
-    port: int,
-    share: bool,
-    no_browser: bool,
-    csv: str | None,
-    figure: str | None,
-):
+def study_command(action: str, study: str, run_dir: str, contexts: int, per_rater: int, seed: int,
+                  port: int, share: bool, no_browser: bool, csv: str | None, figure: str | None):
     "What `c2crs_study` does (flags: chapter 13)."
     try:
         if action == 'create':
             s = create_study(run_dir, study, contexts, per_rater, seed)
-            print(
-                f'{s.path}: {s.n_contexts} contexts × {len(s.systems)} replies '
-                f'({", ".join(s.systems)}), {per_rater} per rater: '
-                f'{-(-3 * s.n_contexts // per_rater)} raters give each context 3 ratings. '
-                f'Serve it with: c2crs_study serve --study {study}'
-            )
-        elif action == 'serve':
-            serve_study(study, port, share, no_browser)
+            print(f'{s.path}: {s.n_contexts} contexts × {len(s.systems)} replies '
+                  f'({", ".join(s.systems)}), {per_rater} per rater: '
+                  f'{-(-3 * s.n_contexts // per_rater)} raters give each context 3 ratings. '
+                  f'Serve it with: c2crs_study serve --study {study}')
+        elif action == 'serve': serve_study(study, port, share, no_browser)
         elif action == 'results':
-            s = Study(study)
+            s = Study(study); ratings = ratings_frame(s)
             print(report(s))
-            if csv:
-                ratings_frame(s).to_csv(csv, index=False)
-                print(f'ratings written to {csv}')
-            if figure and len(ratings_frame(s)):
-                plot_results(summary(ratings_frame(s)), Path(study).name).savefig(
-                    figure, dpi=120, bbox_inches='tight'
-                )
-                print(f'figure written to {figure}')
-        else:
-            raise SystemExit(
-                f"c2crs_study: unknown action {action!r}; use create, serve or results"
-            )
-    except (FileNotFoundError, FileExistsError, ValueError) as e:
-        raise SystemExit(f'c2crs_study: {e}')
+            if csv: ratings.to_csv(csv, index=False); print(f'ratings written to {csv}')
+            if figure and len(ratings):
+                fig = plot_results(summary(ratings), Path(study).name, s.systems)
+                fig.savefig(figure, dpi=120, bbox_inches='tight'); print(f'figure written to {figure}')
+        else: raise SystemExit(f'c2crs_study: unknown action {action!r}; use create, serve or results')
+    except (FileNotFoundError, FileExistsError, ValueError) as e: raise SystemExit(f'c2crs_study: {e}')
 
 # %% ../nbs/11b_humaneval.ipynb #h081
 @patch
