@@ -412,29 +412,17 @@ class RatingApp:
                 b.add_class(f'c2crs-reply-{i}')
         self.next_button = w.Button(description='Next', button_style='success', disabled=True)
         self.skip_button = w.Button(description='Skip')
-        self.results_button = w.Button(description='Show results (organiser)')
+        self.results_button = w.Button(description='Show results (organiser)',
+                                       layout=w.Layout(width='auto'))
         self.results = w.HTML()
-        replies = [w.VBox([t, *row.values()]) for t, row in zip(self.texts, self.buttons)]
-        self.sheet = w.VBox(
-            [
-                self.progress,
-                self.dialog,
-                *replies,
-                w.HBox([self.next_button, self.skip_button]),
-                w.HTML(guidelines_html()),
-            ],
-            layout=w.Layout(display='none'),
-        )
-        self.widget = w.VBox(
-            [
-                w.HTML('<h3>Rate the replies</h3>'),
-                w.HBox([self.name, self.start_button]),
-                self.message,
-                self.sheet,
-                self.results_button,
-                self.results,
-            ]
-        )
+        box = w.Layout(border='1px solid #ccc', padding='4px 8px', margin='6px 0')
+        replies = [w.VBox([t, w.HBox(list(row.values()))], layout=box)
+                   for t, row in zip(self.texts, self.buttons)]
+        self.sheet = w.VBox([self.progress, self.dialog, *replies,
+                             w.HBox([self.next_button, self.skip_button]), w.HTML(guidelines_html())],
+                            layout=w.Layout(display='none'))
+        self.widget = w.VBox([w.HTML('<h3>Rate the replies</h3>'), w.HBox([self.name, self.start_button]),
+                              self.message, self.sheet, w.HBox([self.results_button]), self.results])
         self.widget.app = self
         self.wire()
 
