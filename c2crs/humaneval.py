@@ -326,11 +326,9 @@ def scores_of(self: Study, name, context: int) -> dict[tuple[str, str], int]:
 def is_done(self: Study, name, context: int) -> bool:
     "Has rater `name` scored every reply of `context` on every criterion, or skipped it?"
     skipped = self.db.execute(
-        'SELECT 1 FROM skips WHERE rater = ? AND context = ?', (clean_name(name), context)
-    )
-    return skipped.fetchone() is not None or len(self.scores_of(name, context)) == len(
-        self.systems
-    ) * len(CRITERIA)
+        'SELECT 1 FROM skips WHERE rater = ? AND context = ?', (clean_name(name), context))
+    if skipped.fetchone() is not None: return True
+    return len(self.scores_of(name, context)) == len(self.systems) * len(CRITERIA)
 
 
 @patch
@@ -637,8 +635,8 @@ def summary(ratings, n_resamples: int = 2000, seed: int = 0):
     rows = []
     for (system, criterion), sub in ratings.groupby(['system', 'criterion'], sort=False):
         x = sub.groupby('context')['score'].mean().to_numpy(float)
-        low = high = x[0] if len(x) and np.ptp(x) == 0 else float('nan')
-        if len(x) > 1 and np.ptp(x) > 0:
+        if np.ptp(x) == 0: low = high = x[0]          # one context, or no spread: no width
+        else:
             low, high = bootstrap(
                 (x,), np.mean, n_resamples=n_resamples, method='percentile', random_state=seed
             ).confidence_interval
@@ -779,12 +777,8 @@ def serve_study(path, port: int = 8867, share: bool = False, no_browser: bool = 
     study = Study(path)
     os.environ['C2CRS_STUDY'] = str(path)
     where = f'http://{lan_address() if share else "127.0.0.1"}:{port}/'
-    print(
-        f'serving {path.name} ({study.n_contexts} contexts, {study.per_rater} per rater) '
-        f'at {where} '
-        f'(Ctrl-C stops)',
-        flush=True,
-    )
+    print(f'serving {path.name} ({study.n_contexts} contexts, {study.per_rater} per rater) '
+          f'at {where} (Ctrl-C stops)', flush=True)
     with tempfile.TemporaryDirectory(prefix='c2crs-study-') as d:
         app = app_notebook(Path(d) / 'c2crs_rate.ipynb', RATING_CELLS)
         Voila.launch_instance(

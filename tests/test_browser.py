@@ -53,26 +53,36 @@ def browser():
     driver.quit(); shutil.rmtree(profile, ignore_errors=True)
 
 
+def serve(command: list, log: Path):
+    """Console script `command` (its name and flags) serving on a free localhost port, `--port` added:
+    (process, url) once the page answers; `stop(process)` ends it."""
+    port, out = free_port(), open(log, 'w')
+    proc = subprocess.Popen([Path(sys.executable).parent / command[0], *command[1:], '--port', str(port)],
+                            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f'http://127.0.0.1:{port}/'
+    def up():
+        if proc.poll() is not None: pytest.fail(f'{command[0]} exited ({proc.returncode}):\n' + log.read_text())
+        try: return urllib.request.urlopen(url, timeout=5).status == 200
+        except OSError: return False
+    try: wait_for(up, 120, f'{command[0]} at {url}')
+    except BaseException: stop(proc); raise
+    return proc, url
+
+
+def stop(proc):
+    "End a process started by `serve`, and its children."
+    os.killpg(proc.pid, signal.SIGTERM)
+    try: proc.wait(20)
+    except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL); proc.wait()
+
+
 @pytest.fixture
 def server(tmp_path):
     "`c2crs_demo` serving a tiny run folder on a free localhost port; yields the URL."
-    run, port = tiny_run(tmp_path / 'run'), free_port()
-    log = open(tmp_path / 'voila.log', 'w')
-    proc = subprocess.Popen([Path(sys.executable).parent / 'c2crs_demo', '--run_dir', run, '--port', str(port), '--no_browser'],
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f'http://127.0.0.1:{port}/'
-    def up():
-        if proc.poll() is not None: pytest.fail(f'c2crs_demo exited ({proc.returncode}):\n' + (tmp_path / 'voila.log').read_text())
-        try: return urllib.request.urlopen(url, timeout=5).status == 200
-        except OSError: return False
-    try:
-        wait_for(up, 120, f'c2crs_demo at {url}')
-        yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try: proc.wait(20)
-        except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL); proc.wait()
-        log.close()
+    proc, url = serve(['c2crs_demo', '--run_dir', tiny_run(tmp_path / 'run'), '--no_browser'],
+                      tmp_path / 'voila.log')
+    try: yield url
+    finally: stop(proc)
 
 
 def test_demo_in_browser(browser, server, tmp_path, capsys):

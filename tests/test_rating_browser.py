@@ -3,12 +3,12 @@ rates, skips, reloads and reads the results; then twenty raters in twenty tabs (
 once and no rating is lost. Skips like the demo's browser test when chromium is missing, unless
 C2CRS_REQUIRE_BROWSER=1 (CI)."""
 
-import os, signal, subprocess, sys, time, urllib.request
+import time
 from pathlib import Path
 
 import pytest
 
-from test_browser import browser, free_port, wait_for  # noqa: F401 (browser is a fixture)
+from test_browser import browser, serve, stop, wait_for  # noqa: F401 (browser is a fixture)
 from c2crs.humaneval import CRITERIA, Study, ratings_frame
 
 SYSTEMS = ('transformer', 'c2crs', 'human')
@@ -29,49 +29,9 @@ def neutral_contexts(n: int) -> list[dict]:
     ]
 
 
-def serve(study: Path, log: Path):
+def serve_study(study: Path, log: Path):
     "`c2crs_study serve` on a free localhost port: (process, url), once the page answers."
-    port = free_port()
-    out = open(log, 'w')
-    proc = subprocess.Popen(
-        [
-            Path(sys.executable).parent / 'c2crs_study',
-            'serve',
-            '--study',
-            study,
-            '--port',
-            str(port),
-            '--no_browser',
-        ],
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f'http://127.0.0.1:{port}/'
-
-    def up():
-        if proc.poll() is not None:
-            pytest.fail(f'c2crs_study serve exited ({proc.returncode}):\n' + log.read_text())
-        try:
-            return urllib.request.urlopen(url, timeout=5).status == 200
-        except OSError:
-            return False
-
-    try:
-        wait_for(up, 120, f'c2crs_study serve at {url}')
-    except BaseException:
-        stop(proc)
-        raise
-    return proc, url
-
-
-def stop(proc):
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    return serve(['c2crs_study', 'serve', '--study', study, '--no_browser'], log)
 
 
 @pytest.fixture
@@ -79,7 +39,7 @@ def served(tmp_path):
     "A served study of 12 contexts, 3 per rater; yields (study path, url)."
     path = tmp_path / 'study.sqlite'
     Study.create(path, neutral_contexts(12), SYSTEMS, per_rater=3)
-    proc, url = serve(path, tmp_path / 'serve.log')
+    proc, url = serve_study(path, tmp_path / 'serve.log')
     try:
         yield path, url
     finally:
@@ -170,7 +130,7 @@ def test_twenty_raters_at_once_lose_no_rating(browser, tmp_path, capsys):
     n_raters, per_rater = 20, 2
     path = tmp_path / 'study.sqlite'
     Study.create(path, neutral_contexts(40), SYSTEMS, per_rater=per_rater)
-    proc, url = serve(path, tmp_path / 'serve.log')
+    proc, url = serve_study(path, tmp_path / 'serve.log')
     try:
         begin = time.perf_counter()
         first = browser.current_window_handle
