@@ -31,7 +31,7 @@ from .converse import (
 __all__ = ['PRIOR', 'PRIOR_VARIANTS', 'catalogue_lookup', 'AutoRec', 'read_conceptnet', 'word_graph', 'conceptnet_path',
            'word_edges_for', 'concept_words', 'graph_words', 'WordView', 'Gate', 'KGSF', 'multi_hot',
            'pretrain_infomax', 'review_entities', 'entity_table', 'RevCore', 'build_prior', 'train_prior',
-           'item_neighbours', 'KECRSGenerator', 'split_turns', 'HRED', 'prior_generator']
+           'item_neighbours', 'bag_support', 'KECRSGenerator', 'split_turns', 'HRED', 'prior_generator']
 
 # %% ../nbs/09c_prior.ipynb #p006
 def catalogue_lookup(kg: KnowledgeGraph) -> Tensor:
@@ -260,27 +260,37 @@ def item_neighbours(kg: KnowledgeGraph, per_item: int = 64) -> dict[int, list[in
                 if len(near) < per_item and other not in near: near.append(other)
     return out
 
+def bag_support(near: dict[int, list[int]], kg: KnowledgeGraph) -> tuple[Tensor, Tensor]:
+    """The entities the bag-of-entity softmax ranges over, the items and their neighbours `near`;
+    `near` as an `entity_table` of positions among them."""
+    support = sorted(set(kg.item_ids.tolist()).union(*near.values()))
+    at = {e: i for i, e in enumerate(support)}
+    positions = {item: [at[e] for e in found] for item, found in near.items()}
+    return torch.tensor(support), entity_table(positions, kg.n_entities)
+
 class KECRSGenerator(Generator):
     """KECRS's conversation module: chapter 09's generator on the conversation and a frozen KG view,
     trained with a bag-of-entity and an infusion loss besides Eq. 11."""
     def __init__(self, views: ViewSet, labels: Tensor, cfg: GeneratorConfig, neighbours: Tensor,
-                 boe_weight: float = 1.5, infusion_weight: float = 0.025):
+                 support: Tensor, boe_weight: float = 1.5, infusion_weight: float = 0.025):
         super().__init__(views, labels, cfg)
         d, k = self.embed.embedding_dim, views.views['kg'].dim
-        self.boe_align, self.boe_bias = nn.Linear(d, k), nn.Parameter(torch.zeros(len(neighbours)))
+        self.boe_align, self.boe_bias = nn.Linear(d, k), nn.Parameter(torch.zeros(len(support)))
         self.infuse_align = nn.Linear(k, d)
         self.infuse_bias = nn.Parameter(torch.zeros(self.vocab_size))
         self.boe_weight, self.infusion_weight = boe_weight, infusion_weight
-        self.register_buffer('neighbours', neighbours)               # (n_entities, width), -1 pad
+        self.register_buffer('neighbours', neighbours)   # (n_entities, width): support positions
+        self.register_buffer('support', support)         # entity ids the bag-of-entity softmax scores
         self._states = None                                          # `frozen_states`' cache
 
 # %% ../nbs/09c_prior.ipynb #p035
 @patch
 def frozen_states(self: KECRSGenerator) -> Tensor:
-    """Every entity's state under the frozen KG encoder (n_entities, dim): computed once, not once a
-    batch; again after new weights are loaded or the model moves."""
+    """The `support` entities' states under the frozen KG encoder (n_support, dim): computed once,
+    not once a batch; again after new weights are loaded or the model moves."""
     if self._states is None or self._states.device != self.boe_bias.device:
-        with torch.no_grad(): self._states = self.views.views['kg'].encoder.entity_states()
+        with torch.no_grad():
+            self._states = self.views.views['kg'].encoder.entity_states()[self.support]
     return self._states
 
 @patch
@@ -293,7 +303,7 @@ def boe_loss(self: KECRSGenerator, batch: dict[str, Tensor], h: Tensor) -> Tenso
     "Bag of entities: the reply's steps, summed, should score the named movies' neighbours high."
     items = batch['response_items']                                            # (B, n), -1 pad
     near = self.neighbours[items.clamp(min=0)].masked_fill((items < 0)[..., None], -1).flatten(1)
-    bag = multi_hot(near.clamp(min=0), near >= 0, len(self.neighbours))       # (B, n_entities)
+    bag = multi_hot(near.clamp(min=0), near >= 0, len(self.support))     # (B, n_support)
     p = torch.softmax(self.boe_align(h) @ self.frozen_states().T + self.boe_bias, -1)  # (B, T, n)
     summed = (p * (batch['response_tokens'][:, 1:] != PAD)[..., None]).sum(1)
     return (-nn.functional.logsigmoid(summed) * bag).sum(-1).mean()
@@ -302,7 +312,7 @@ def boe_loss(self: KECRSGenerator, batch: dict[str, Tensor], h: Tensor) -> Tenso
 def infusion_loss(self: KECRSGenerator, batch: dict[str, Tensor], mem: Memory) -> Tensor:
     "Infusion: the user vector, in word space, should score the words of the context's entities."
     user = mem.pooled[self.memories.index('kg') - 1]                           # (B, kg dim)
-    scores = self.infuse_align(user) @ self.embed.weight.T + self.infuse_bias  # (B, V)
+    scores = self.infuse_align(user) @ self.embed.weight.T * self.scale + self.infuse_bias
     words = knowledge_vocab(batch, self.labels, self.vocab_size, use_reviews=False).float()
     return (((scores - words) ** 2).sum(-1) * words.any(-1)).mean()
 
@@ -389,8 +399,8 @@ def prior_generator(name: str, enc: EncodedDataset, recommender: nn.Module,
         [ConversationView(len(enc.vocab), enc_cfg), kg_view, *words, *reviews], enc_cfg.proj_dim)
     labels = label_token_table(enc.ds.kg, enc.vocab)
     if name == 'kecrs':
-        near = entity_table(item_neighbours(enc.ds.kg), enc.ds.kg.n_entities)
-        gen = KECRSGenerator(views, labels, GeneratorConfig(use_reviews=False), near)
+        support, near = bag_support(item_neighbours(enc.ds.kg), enc.ds.kg)
+        gen = KECRSGenerator(views, labels, GeneratorConfig(use_reviews=False), near, support)
     else:
         cfg = GeneratorConfig(use_reviews=name == 'revcore', more=('words',))
         gen = Generator(views, labels, cfg)
