@@ -5,14 +5,14 @@ import pytest
 import torch
 
 from c2crs.core import DataError
-from c2crs.data import collate, encode_dataset
+from c2crs.data import KnowledgeGraph, collate, encode_dataset
 from c2crs.encoders import EncoderConfig
 from c2crs.learner import quiet
 from c2crs.movieworld import MovieWorldConfig, generate_movieworld
 from c2crs.prior import (
-    PRIOR, PRIOR_VARIANTS, AutoRec, build_prior, conceptnet_path, graph_words, prior_generator,
-    read_conceptnet, train_prior, word_graph)
-from c2crs.recommend import RecommendConfig, evaluate, train_system
+    PRIOR, PRIOR_VARIANTS, AutoRec, bag_support, build_prior, conceptnet_path, graph_words,
+    item_neighbours, prior_generator, read_conceptnet, train_prior, word_graph)
+from c2crs.recommend import RecommendConfig, build_model, evaluate, train_system
 
 SMALL = EncoderConfig(word_dim=32, kg_dim=32, ffn_dim=64, proj_dim=32)
 CFG = RecommendConfig(epochs=3, batch_size=64, patience=3)
@@ -148,6 +148,31 @@ def test_kecrs_bag_of_entities_counts_the_named_movies_neighbours(enc):
         batch = collate(group, enc.ds.kg, enc.reviews)
         loss = gen.boe_loss(batch, gen.teacher_forced(batch)[1])
         assert (loss > 0) == positive
+
+
+def test_kecrs_bag_ranges_over_the_movies_and_their_neighbours():
+    "Entities two hops from every movie, or cut off, are outside the bag-of-entity softmax."
+    kg = KnowledgeGraph(
+        [f'e{i}' for i in range(6)], ['r'], torch.tensor([[0, 1, 3], [2, 3, 4]]),
+        torch.zeros(3, dtype=torch.long), torch.tensor([0, 1]))
+    near = item_neighbours(kg)
+    assert near == {0: [2], 1: [3]}
+    support, table = bag_support(near, kg)
+    assert support.tolist() == [0, 1, 2, 3]
+    assert support[table[1, :1]].tolist() == [3] and table.shape == (6, 1)
+    assert (table[[2, 3, 4, 5]] == -1).all()
+
+
+def test_kecrs_infusion_starts_small_beside_eq_11(enc):
+    "Infusion reads the word table times d^-1/2, like chapter 09's logits: a small term at the start."
+    from c2crs.converse import weighted_nll
+    gen = prior_generator('kecrs', enc, build_model('kbrd', enc, CFG, EncoderConfig())).eval()
+    batch = collate(enc.examples['generate', 'train'][:32], enc.ds.kg, enc.reviews)
+    with torch.no_grad():
+        mem, h = gen.teacher_forced(batch)
+        nll = weighted_nll(gen.target_logp(batch, (mem, h)), batch['response_tokens'][:, 1:],
+                           torch.ones(gen.vocab_size))[0]
+        assert gen.infusion_weight * gen.infusion_loss(batch, mem) < 0.1 * nll
 
 
 def test_hred_is_a_generator_for_chapter_09(enc):
