@@ -164,7 +164,7 @@ def test_kecrs_bag_ranges_over_the_movies_and_their_neighbours():
 
 
 def test_kecrs_infusion_starts_small_beside_eq_11(enc):
-    "Infusion reads the word table times d^-1/2, like chapter 09's logits: a small term at the start."
+    "Infusion reads the word table times d^-1/2, like chapter 09's logits: small at the start."
     from c2crs.converse import weighted_nll
     gen = prior_generator('kecrs', enc, build_model('kbrd', enc, CFG, EncoderConfig())).eval()
     batch = collate(enc.examples['generate', 'train'][:32], enc.ds.kg, enc.reviews)
