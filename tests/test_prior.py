@@ -176,7 +176,7 @@ def test_kecrs_infusion_starts_small_beside_eq_11(enc):
 
 
 def test_hred_is_a_generator_for_chapter_09(enc):
-    "ReDial's HRED trains with train_generator and decodes with chapter 09's greedy and beam search."
+    "ReDial's HRED trains with train_generator and decodes with chapter 09's greedy and beam search"
     from c2crs.converse import ConverseConfig, beam_decode, greedy_decode, train_generator
     from c2crs.prior import split_turns
     flat = torch.tensor([[7, 8, 3, 9, 3, 10, 0]])                  # EOS = 3 ends a turn, PAD = 0
@@ -195,6 +195,7 @@ def test_kgsf_reads_only_the_words_the_graph_knows(enc):
     "Like KGSF, the word side reads the content words at an end of some edge; w/o graph keeps them."
     chain = word_graph([('RelatedTo', 'mood', enc.vocab.itos[10])], enc.vocab)
     assert graph_words(enc.vocab, chain).sum() <= 2
-    kgsf, without = build_prior('kgsf', enc, CFG, SMALL), build_prior('kgsf w/o word graph', enc, CFG, SMALL)
+    kgsf = build_prior('kgsf', enc, CFG, SMALL)
+    without = build_prior('kgsf w/o word graph', enc, CFG, SMALL)
     assert torch.equal(kgsf.word_view.is_word, without.word_view.is_word)
     assert without.word_view.edges.shape[1] == 0
