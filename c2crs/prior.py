@@ -280,7 +280,7 @@ class KECRSGenerator(Generator):
         self.infuse_bias = nn.Parameter(torch.zeros(self.vocab_size))
         self.boe_weight, self.infusion_weight = boe_weight, infusion_weight
         self.register_buffer('neighbours', neighbours)   # (n_entities, width): support positions
-        self.register_buffer('support', support)         # entity ids the bag-of-entity softmax scores
+        self.register_buffer('support', support)         # entity ids the bag-of-entity loss scores
         self._states = None                                          # `frozen_states`' cache
 
 # %% ../nbs/09c_prior.ipynb #p035

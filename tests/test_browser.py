@@ -54,14 +54,16 @@ def browser():
 
 
 def serve(command: list, log: Path):
-    """Console script `command` (its name and flags) serving on a free localhost port, `--port` added:
-    (process, url) once the page answers; `stop(process)` ends it."""
+    """Console script `command` (its name and flags) serving on a free localhost port (`--port`
+    added): (process, url) once the page answers; `stop(process)` ends it."""
     port, out = free_port(), open(log, 'w')
-    proc = subprocess.Popen([Path(sys.executable).parent / command[0], *command[1:], '--port', str(port)],
-                            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    script = Path(sys.executable).parent / command[0]
+    proc = subprocess.Popen([script, *command[1:], '--port', str(port)], stdout=out,
+                            stderr=subprocess.STDOUT, start_new_session=True)
     url = f'http://127.0.0.1:{port}/'
     def up():
-        if proc.poll() is not None: pytest.fail(f'{command[0]} exited ({proc.returncode}):\n' + log.read_text())
+        if proc.poll() is not None:
+            pytest.fail(f'{command[0]} exited ({proc.returncode}):\n' + log.read_text())
         try: return urllib.request.urlopen(url, timeout=5).status == 200
         except OSError: return False
     try: wait_for(up, 120, f'{command[0]} at {url}')
