@@ -335,7 +335,7 @@ def train_reply_model(kind: str, enc: EncodedDataset, seed: int, cfg: BenchConfi
 
 def run_generator(kind: str, enc: EncodedDataset, seed: int, cfg: BenchConfig, cache: dict) -> dict:
     """Train a generator, decode the test replies; text metrics, seconds (training, decoding), peak
-    memory, two sample replies."""
+    memory, mean reply length (tokens), two sample replies."""
     gen, seconds, gib = measured(train_reply_model, kind, enc, seed, cfg, cache)
     fill = recommender_item_filler(scorer_for(kind, enc, seed, cfg, cache), enc.ds.kg)
     start = time.perf_counter()
@@ -343,6 +343,7 @@ def run_generator(kind: str, enc: EncodedDataset, seed: int, cfg: BenchConfig, c
         gen, enc, 'test', fill_item=fill, max_examples=cfg.max_replies)
     return {'task': 'generate', 'system': kind, 'seed': seed, **metrics, 'seconds': seconds,
             'eval seconds': round(time.perf_counter() - start, 1), 'peak GiB': gib,
+            'reply length': round(statistics.fmean(len(r['tokens']) for r in replies), 2),
             'samples': [{k: r[k] for k in ('reply', 'reference')} for r in replies[:2]]}
 
 # %% ../nbs/10_bench.ipynb #c036
@@ -444,9 +445,12 @@ def cell(mean_std: tuple[float, float], paper: float | None = None, digits: int 
     return f'{m:.{digits}f} ± {s:.{digits}f}' + (
         f' ({paper:.{digits}f})' if paper is not None else '')
 
-def task_table(runs: list[dict], dataset: str, task: str, systems, columns, paper: bool = False) -> dict[str, dict]:
-    """Rows for `markdown_table`: formatted cells, plus the mean wall seconds and peak GiB of the
-    runs."""
+def task_table(runs: list[dict], dataset: str, task: str, systems, columns, paper: bool = False,
+               optional=()) -> dict[str, dict]:
+    """Rows for `markdown_table`: formatted cells, the mean of each `optional` column over the runs
+    that recorded it (a column only if one did), and the mean wall seconds and peak GiB of the runs."""
+    mine = [r for r in runs if (r['dataset'], r['task']) == (dataset, task)]
+    optional = [c for c in optional if any(c in r for r in mine)]
     table = {}
     for s, stats in summarize(
         runs, dataset, task, systems, list(columns) + ['seconds', 'peak GiB']).items():
@@ -454,6 +458,9 @@ def task_table(runs: list[dict], dataset: str, task: str, systems, columns, pape
         pcol = PAPER_COLUMNS[task]
         table[s] = {
             c: cell(stats[c], ref[pcol.index(c)] if ref and c in pcol else None) for c in columns}
+        for c in optional:
+            values = [r[c] for r in mine if r['system'] == s and c in r]
+            table[s][c] = f'{statistics.fmean(values):.1f}' if values else ''
         table[s] |= {
             'seconds': f"{stats['seconds'][0]:.0f}", 'peak GiB': f"{stats['peak GiB'][0]:.1f}",
             'seeds': stats['seeds']}
@@ -536,7 +543,8 @@ def bench_report(runs: list[dict]) -> str:
                     else None)),
             (
                 'Conversation (test, greedy decoding)',
-                task_table(runs, dataset, 'generate', GENERATORS, GEN_COLUMNS, paper))]
+                task_table(
+                    runs, dataset, 'generate', GENERATORS, GEN_COLUMNS, paper, ['reply length']))]
         if other := ZERO_SHOT.get(dataset):
             columns = tuple(f'{other} {c}' for c in ('R@1', 'R@10', 'R@50', 'new R@10'))
             sections.insert(
