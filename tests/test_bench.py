@@ -20,9 +20,10 @@ def test_quick_bench_writes_tables(tmp_path):
     for r in runs:
         assert r['seconds'] >= 0 and r['peak GiB'] > 0
         if r['task'] == 'recommend': assert 0 <= r['R@1'] <= r['R@10'] <= r['R@50'] <= 1
-        else: assert 0 < r['Distinct-2'] <= 1
+        else: assert 0 < r['Distinct-2'] <= 1 and r['reply length'] > 0
     report = (tmp_path / 'bench.md').read_text()
     for heading in ('## movieworld', '### Ablations (Table 4)', '### Conversation', '### Targets'): assert heading in report
+    assert '| reply length |' in report          # beside Distinct-n, which it qualifies
     for name in BASELINES + ABLATIONS: assert f'| {name} |' in report
     print(report)   # shown with -s: the CI-sized tables
 
