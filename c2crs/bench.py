@@ -448,7 +448,7 @@ def cell(mean_std: tuple[float, float], paper: float | None = None, digits: int 
 def task_table(runs: list[dict], dataset: str, task: str, systems, columns, paper: bool = False,
                optional=()) -> dict[str, dict]:
     """Rows for `markdown_table`: formatted cells, the mean of each `optional` column over the runs
-    that recorded it (a column only if one did), and the mean wall seconds and peak GiB of the runs."""
+    that recorded it (a column only if one did), and the runs' mean wall seconds and peak GiB."""
     mine = [r for r in runs if (r['dataset'], r['task']) == (dataset, task)]
     optional = [c for c in optional if any(c in r for r in mine)]
     table = {}
