@@ -449,8 +449,7 @@ def task_table(runs: list[dict], dataset: str, task: str, systems, columns, pape
                optional=()) -> dict[str, dict]:
     """Rows for `markdown_table`: formatted cells, the mean of each `optional` column over the runs
     that recorded it (a column only if one did), and the runs' mean wall seconds and peak GiB."""
-    mine = [r for r in runs if (r['dataset'], r['task']) == (dataset, task)]
-    optional = [c for c in optional if any(c in r for r in mine)]
+    recorded = {c: summarize(runs, dataset, task, systems, [c]) for c in optional}
     table = {}
     for s, stats in summarize(
         runs, dataset, task, systems, list(columns) + ['seconds', 'peak GiB']).items():
@@ -458,9 +457,8 @@ def task_table(runs: list[dict], dataset: str, task: str, systems, columns, pape
         pcol = PAPER_COLUMNS[task]
         table[s] = {
             c: cell(stats[c], ref[pcol.index(c)] if ref and c in pcol else None) for c in columns}
-        for c in optional:
-            values = [r[c] for r in mine if r['system'] == s and c in r]
-            table[s][c] = f'{statistics.fmean(values):.1f}' if values else ''
+        for c, stats_c in recorded.items():
+            if stats_c: table[s][c] = f'{stats_c[s][c][0]:.1f}' if s in stats_c else ''
         table[s] |= {
             'seconds': f"{stats['seconds'][0]:.0f}", 'peak GiB': f"{stats['peak GiB'][0]:.1f}",
             'seeds': stats['seeds']}
