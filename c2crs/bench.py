@@ -414,7 +414,8 @@ def run_bench(cfg: BenchConfig = BenchConfig(), out: str | Path = 'runs/bench', 
         run = run_recommender if task == 'recommend' else run_generator
         runs.append(
             {'dataset': dataset}
-            | run(system, data[dataset], seed, cfg, caches.setdefault(seed, {})))
+            | run(system, data[dataset], seed, cfg, caches.setdefault(seed, {}))
+            | {'threads': torch.get_num_threads()})
         log(f"{dataset} seed {seed} {task} {system}: {runs[-1]['seconds']} s")
         save_json({'settings': settings, 'runs': runs}, path)
     return runs
