@@ -1,13 +1,15 @@
 #!/usr/bin/env python
 """What the number of CPU threads does to a benchmark run: the same seed at 1 and 2 threads.
 
-    .venv/bin/python benchmarks/threads.py                       # MovieWorld, kbrd and c2crs, 3 seeds
+    .venv/bin/python benchmarks/threads.py               # MovieWorld, kbrd and c2crs, 3 seeds
     .venv/bin/python benchmarks/threads.py --systems c2crs --seeds 0
 
 Each (system, seed) is made as `c2crs_bench` makes it, once per thread count, in folders
 runs/threads/<n> (rerunning skips what is there, so an interrupted run resumes). A different thread
-count sums floats in another order; the script shows what that does to each system's test metrics.
-Writes benchmarks/results/threads.json (one row per run) and prints a markdown table.
+count sums floats in another order; the script shows what that does to each system's test metrics,
+and, for the first seed, to C2-CRS's pre-training losses epoch by epoch.
+Writes benchmarks/results/threads.json (one row per run, one curve per thread count) and prints a
+markdown table.
 """
 import argparse, json, warnings
 from dataclasses import replace
@@ -15,6 +17,19 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 METRICS = ('R@1', 'R@10', 'R@50')
+
+
+def pretrain_losses(dataset: str, seed: int) -> list[dict]:
+    "The benchmark's C2-CRS pre-training of `dataset` at `seed`: its losses after every epoch."
+    from c2crs.bench import BenchConfig
+    from c2crs.data import encode_dataset
+    from c2crs.learner import quiet
+    from c2crs.pretrain import pretrain
+    from c2crs.redial import load_dataset
+    cfg = BenchConfig()
+    enc = encode_dataset(load_dataset(dataset, 0, cfg.n_dialogs))
+    with quiet(): _, report = pretrain(enc, cfg.encoder, cfg.pretrain_for(dataset, seed))
+    return report.history
 
 
 def main():
@@ -28,13 +43,17 @@ def main():
     warnings.simplefilter('ignore')
     from c2crs.bench import bench_config, run_bench
     from c2crs.core import markdown_table, save_json
-    cfg = replace(bench_config(False, args.dataset, None, args.systems, False), seeds=tuple(args.seeds))
+    cfg = replace(bench_config(False, args.dataset, None, args.systems, False),
+                  seeds=tuple(args.seeds))
+    path = HERE / 'results' / 'threads.json'
+    curves = json.loads(path.read_text()).get('curves', {}) if path.exists() else {}
     rows = []
     for n in args.threads:
         torch.set_num_threads(n)
         for r in run_bench(cfg, HERE.parent / 'runs' / 'threads' / str(n)):
             rows.append({'threads': n} | {k: r[k] for k in ('dataset', 'system', 'seed', *METRICS)})
-    save_json({'rows': rows}, HERE / 'results' / 'threads.json')
+        if str(n) not in curves: curves[str(n)] = pretrain_losses(args.dataset, args.seeds[0])
+        save_json({'rows': rows, 'curves': curves}, path)
     table = {f"{r['system']} seed {r['seed']} ({r['threads']} thread{'s' * (r['threads'] > 1)})":
              {k: f'{r[k]:.4f}' for k in METRICS} for r in rows}
     print(markdown_table(table, f'{args.dataset} (test)'))
