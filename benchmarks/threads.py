@@ -46,14 +46,16 @@ def main():
     cfg = replace(bench_config(False, args.dataset, None, args.systems, False),
                   seeds=tuple(args.seeds))
     path = HERE / 'results' / 'threads.json'
-    curves = json.loads(path.read_text()).get('curves', {}) if path.exists() else {}
+    curve_of = {'dataset': args.dataset, 'seed': args.seeds[0]}
+    saved = json.loads(path.read_text()) if path.exists() else {}
+    curves = saved['curves'] if saved.get('curve of') == curve_of else {}   # made for these, reused
     rows = []
     for n in args.threads:
         torch.set_num_threads(n)
         for r in run_bench(cfg, HERE.parent / 'runs' / 'threads' / str(n)):
             rows.append({'threads': n} | {k: r[k] for k in ('dataset', 'system', 'seed', *METRICS)})
         if str(n) not in curves: curves[str(n)] = pretrain_losses(args.dataset, args.seeds[0])
-        save_json({'rows': rows, 'curves': curves}, path)
+        save_json({'rows': rows, 'curve of': curve_of, 'curves': curves}, path)
     table = {f"{r['system']} seed {r['seed']} ({r['threads']} thread{'s' * (r['threads'] > 1)})":
              {k: f'{r[k]:.4f}' for k in METRICS} for r in rows}
     print(markdown_table(table, f'{args.dataset} (test)'))
