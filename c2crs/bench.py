@@ -627,9 +627,9 @@ def run_group(cfg: BenchConfig, dataset: str, seed: int, systems: tuple, out: Pa
 def cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
 
-def run_parallel(cfg: BenchConfig, out: str | Path, jobs: int) -> list[dict]:
+def run_parallel(cfg: BenchConfig, out: str | Path, jobs: int, threads: int = 0) -> list[dict]:
     """The plan of `cfg` in `jobs` processes, a group each, in folders `out/parts/*`; merged into
-    `out`."""
+    `out`. Each process takes `threads` CPU threads (0: the cores divided by `jobs`)."""
     out, settings = Path(out), training_settings(cfg)
     done, groups = load_results(out / 'bench.json', settings), bench_groups(cfg)
     folders = [group_folder(out, *g) for g in groups]
@@ -638,7 +638,7 @@ def run_parallel(cfg: BenchConfig, out: str | Path, jobs: int) -> list[dict]:
             save_json({'settings': settings, 'runs': done}, folder / 'bench.json')
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context('spawn')) as pool:
         for job in [
-            pool.submit(run_group, cfg, *g, f, max(1, cpu_count() // jobs))
+            pool.submit(run_group, cfg, *g, f, threads or max(1, cpu_count() // jobs))
             for g, f in zip(groups, folders)]:
             job.result()
     return merge_results(([out] if done else []) + folders, out, settings)
@@ -669,7 +669,7 @@ def bench_config(quick: bool = False, datasets: str | None = None, seeds: int | 
 # %% ../nbs/10_bench.ipynb #c056
 def bench_command(out: str, quick: bool, datasets: str | None, seeds: int | None,
                   systems: str | None, no_generate: bool, merge: str | None, jobs: int,
-                  scaling: bool = False):
+                  threads: int = 0, scaling: bool = False):
     """What `c2crs_bench` does with its flags (chapter 13): run, merge or measure scaling; write
     bench.md (or scaling.json) and print it."""
     try: cfg = bench_config(quick, datasets, seeds, systems, not no_generate)
@@ -680,7 +680,8 @@ def bench_command(out: str, quick: bool, datasets: str | None, seeds: int | None
     if merge:
         return print(bench_report(merge_results(merge.split(','), out, training_settings(cfg))))
     start = time.perf_counter()
-    runs = run_parallel(cfg, out, jobs) if jobs > 1 else run_bench(cfg, out)
+    if threads: torch.set_num_threads(threads)
+    runs = run_parallel(cfg, out, jobs, threads) if jobs > 1 else run_bench(cfg, out)
     report = (
         bench_report(runs)
         + f'\nWall time of this invocation: {time.perf_counter() - start:.0f} s.\n')

@@ -42,6 +42,7 @@ def c2crs_bench(out: str = 'runs/bench',   # folder for bench.json and bench.md
                 no_generate: bool = False, # recommenders only (no generator runs)
                 merge: str = None,         # comma-separated bench folders to combine into --out
                 jobs: int = 1,             # worker processes, one (dataset, seed) group each
+                threads: int = 0,          # threads per process (0: OMP_NUM_THREADS or cores/jobs)
                 scaling: bool = False):    # measure examples/s (1, 2 processes, bf16) instead
     "Train and evaluate every system and ablation; write bench.json (runs) and bench.md (tables)."
     return run_in('bench', 'bench_command', locals())
